@@ -1,0 +1,35 @@
+/* The turnprobe program: subcommands, exit statuses and helpers shared between them. */
+#ifndef TP_H
+#define TP_H
+
+#include <gio/gio.h>
+#include <glib.h>
+
+/* Exit status (DESIGN.md): 0 every step passed, 1 a step failed, 2 bad usage or input,
+ * 3 internal error. */
+enum tp_exit { TP_EXIT_OK = 0, TP_EXIT_FAIL = 1, TP_EXIT_USAGE = 2, TP_EXIT_INTERNAL = 3 };
+
+struct tp_cmd {
+    const char *name;
+    const char *args;    /* e.g. "HEX|-" */
+    const char *summary; /* one line for `turnprobe --help` */
+    int (*run)(int argc, char **argv);
+};
+
+extern const struct tp_cmd tp_cmds[];
+extern const size_t tp_ncmds;
+
+int tp_cmd_decode(int argc, char **argv);
+
+/* Prints "turnprobe CMD: message" on stderr and returns TP_EXIT_USAGE. */
+int tp_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* A secret (password, REST secret): read from a file (first line), the environment, or the
+ * command line (with a warning that other users see it in ps). The returned string is NFC
+ * normalised; free it with tp_secret_free, which wipes it. NULL with *err set on failure,
+ * NULL without error when no source gave one. */
+char *tp_secret_load(const char *file, const char *env_name, const char *cli_value,
+                     const char *what, GError **err);
+void tp_secret_free(char *secret);
+
+#endif

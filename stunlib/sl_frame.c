@@ -1,0 +1,89 @@
+/* Stream framing for TURN over TCP/TLS: STUN messages and ChannelData records, back to back. */
+#include "sl_frame.h"
+
+#include <string.h>
+
+#include "sl_chan.h"
+#include "sl_err.h"
+#include "sl_msg.h"
+#include "sl_rd.h"
+
+void sl_framer_init(struct sl_framer *f, size_t max_stun)
+{
+    f->start = f->end = 0;
+    f->max_stun = (max_stun == 0 || max_stun > SL_HDR_LEN + 65532) ? SL_HDR_LEN + 65532 : max_stun;
+    f->err = SL_OK;
+    f->consumed = 0;
+}
+
+size_t sl_framer_pending(const struct sl_framer *f)
+{
+    return f->end - f->start;
+}
+
+size_t sl_framer_feed(struct sl_framer *f, const uint8_t *p, size_t n)
+{
+    if (f->err)
+        return 0;
+    /* Compact only when the tail has no room: records are usually consumed whole. */
+    if (f->start > 0 && (f->end == f->start || SL_FRAME_CAP - f->end < n)) {
+        memmove(f->buf, f->buf + f->start, f->end - f->start);
+        f->end -= f->start;
+        f->start = 0;
+    }
+    size_t room = SL_FRAME_CAP - f->end;
+    size_t take = n < room ? n : room;
+    if (take)
+        memcpy(f->buf + f->end, p, take);
+    f->end += take;
+    return take;
+}
+
+int sl_framer_next(struct sl_framer *f, struct sl_frame *out)
+{
+    if (f->err)
+        return f->err;
+    size_t avail = f->end - f->start;
+    const uint8_t *p = f->buf + f->start;
+    if (avail < 4)
+        return SL_EAGAIN;
+
+    size_t len, wire;
+    uint8_t top = p[0] >> 6;
+    if (top == 0) {
+        /* STUN: the length is known after 4 bytes, but a wrong cookie should desynchronise
+         * before we wait for a huge body, so look at it as soon as it is there. */
+        uint16_t body = sl_get_u16(p + 2);
+        if (body % 4 != 0 || SL_HDR_LEN + (size_t)body > f->max_stun) {
+            f->err = SL_EFRAME;
+            return f->err;
+        }
+        if (avail >= 8 && sl_get_u32(p + 4) != SL_MAGIC_COOKIE) {
+            f->err = SL_EFRAME;
+            return f->err;
+        }
+        len = wire = SL_HDR_LEN + body;
+        out->kind = SL_FRAME_STUN;
+    } else if (top == 1) {
+        uint16_t ch = sl_get_u16(p);
+        if (!sl_chan_valid(ch)) {
+            f->err = SL_EFRAME;
+            return f->err;
+        }
+        len = 4 + (size_t)sl_get_u16(p + 2);
+        wire = len + SL_PAD4(len);
+        out->kind = SL_FRAME_CHANNEL;
+    } else {
+        /* TLS, HTTP or anything else where TURN was expected. */
+        f->err = SL_EFRAME;
+        return f->err;
+    }
+    if (avail < wire)
+        return SL_EAGAIN;
+    out->p = p;
+    out->len = len;
+    out->wire_len = wire;
+    f->start += wire;
+    f->consumed += wire;
+    return SL_OK;
+}
