@@ -1,0 +1,250 @@
+/* The JSON writer: golden files, the schema-1 fields, the enums of docs/report-schema.json. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "rpt_fixture.h"
+#include "rpt_json.h"
+
+#define GOLDEN_DIR TP_SOURCE_DIR "/tests/golden"
+
+/* Compares text with a golden file; TP_UPDATE_GOLDEN=1 rewrites the file instead. */
+static void golden_check(const char *name, const char *text)
+{
+    char *path = g_build_filename(GOLDEN_DIR, name, NULL);
+    if (g_strcmp0(g_getenv("TP_UPDATE_GOLDEN"), "1") == 0) {
+        GError *err = NULL;
+        g_assert_true(g_file_set_contents(path, text, -1, &err));
+        g_free(path);
+        return;
+    }
+    char *want = NULL;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &want, NULL, &err))
+        g_error("%s: %s (run with TP_UPDATE_GOLDEN=1 to create it)", path, err->message);
+    if (strcmp(want, text) != 0) {
+        char *got = g_strconcat(path, ".got", NULL);
+        g_file_set_contents(got, text, -1, NULL);
+        g_error("%s differs from the output, written to %s: diff them; if the change is "
+                "intended, run with TP_UPDATE_GOLDEN=1",
+                path, got);
+    }
+    g_free(want);
+    g_free(path);
+}
+
+static JsonObject *parse_object(const char *text, JsonParser **parser)
+{
+    GError *err = NULL;
+    *parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(*parser, text, -1, &err));
+    g_assert_no_error(err);
+    JsonNode *root = json_parser_get_root(*parser);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
+    return json_node_get_object(root);
+}
+
+static void test_golden_failing(void)
+{
+    struct rpt_result *r = rpt_fixture_failing_check();
+    char *s = rpt_json_to_string(r);
+    golden_check("failing-check.json", s);
+    g_free(s);
+    rpt_result_free(r);
+}
+
+static void test_golden_passing_tcp(void)
+{
+    struct rpt_result *r = rpt_fixture_passing_tcp_check();
+    char *s = rpt_json_to_string(r);
+    golden_check("passing-tcp-check.json", s);
+    g_free(s);
+    rpt_result_free(r);
+}
+
+/* The fields DESIGN.md's schema 1 promises, with the fixture's values. */
+static void test_fields(void)
+{
+    struct rpt_result *r = rpt_fixture_failing_check();
+    char *s = rpt_json_to_string(r);
+    JsonParser *parser;
+    JsonObject *o = parse_object(s, &parser);
+
+    JsonObject *tp = json_object_get_object_member(o, "turnprobe");
+    g_assert_cmpstr(json_object_get_string_member(tp, "version"), ==, "0.1.0");
+    g_assert_cmpint(json_object_get_int_member(tp, "schema"), ==, 1);
+    g_assert_cmpstr(json_object_get_string_member(o, "command"), ==, "check");
+    g_assert_cmpstr(json_object_get_string_member(o, "started"), ==, "2026-11-21T12:00:00.000Z");
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "fail");
+    g_assert_false(json_object_has_member(o, "sessions"));
+
+    JsonObject *t = json_object_get_object_member(o, "target");
+    g_assert_cmpstr(json_object_get_string_member(t, "uri"), ==, "turn:127.0.0.1:3478");
+    g_assert_cmpstr(json_object_get_string_member(t, "host"), ==, "127.0.0.1");
+    g_assert_cmpint(json_object_get_int_member(t, "port"), ==, 3478);
+    g_assert_cmpstr(json_object_get_string_member(t, "transport"), ==, "udp");
+    g_assert_cmpstr(json_object_get_string_member(t, "username"), ==, "alice");
+
+    JsonArray *steps = json_object_get_array_member(o, "steps");
+    g_assert_cmpuint(json_array_get_length(steps), ==, 11);
+    JsonObject *alloc = json_array_get_object_element(steps, 4);
+    g_assert_cmpstr(json_object_get_string_member(alloc, "id"), ==, "allocate");
+    g_assert_cmpstr(json_object_get_string_member(alloc, "status"), ==, "warn");
+    g_assert_cmpstr(json_object_get_string_member(alloc, "diagnosis"), ==,
+                    "relay-address-private");
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(alloc, "duration_ms"), 2.1,
+                                   1e-9);
+    JsonArray *pk = json_object_get_array_member(alloc, "packets");
+    g_assert_cmpuint(json_array_get_length(pk), ==, 4);
+    g_assert_cmpint(json_array_get_int_element(pk, 0), ==, 3);
+    g_assert_cmpint(json_array_get_int_element(pk, 3), ==, 6);
+    JsonObject *det = json_object_get_object_member(alloc, "details");
+    g_assert_cmpstr(json_object_get_string_member(det, "relayed"), ==, "127.0.0.1:49160");
+    g_assert_cmpint(json_object_get_int_member(det, "lifetime"), ==, 600);
+    /* No hint: the key is absent, not null or "". */
+    JsonObject *settings = json_array_get_object_element(steps, 0);
+    g_assert_false(json_object_has_member(settings, "hint"));
+    g_assert_true(json_object_has_member(alloc, "hint"));
+
+    JsonArray *findings = json_object_get_array_member(o, "findings");
+    g_assert_cmpuint(json_array_get_length(findings), ==, 2);
+    JsonObject *f = json_array_get_object_element(findings, 1);
+    g_assert_cmpstr(json_object_get_string_member(f, "diagnosis"), ==, "permission-forbidden");
+    g_assert_cmpstr(json_object_get_string_member(f, "severity"), ==, "fail");
+    g_assert_cmpstr(json_object_get_string_member(f, "step"), ==, "permission");
+
+    JsonArray *packets = json_object_get_array_member(o, "packets");
+    g_assert_cmpuint(json_array_get_length(packets), ==, r->packets->len);
+    for (guint i = 0; i < json_array_get_length(packets); i++) {
+        JsonObject *p = json_array_get_object_element(packets, i);
+        g_assert_cmpint(json_object_get_int_member(p, "n"), ==, i + 1);
+    }
+    JsonObject *p4 = json_array_get_object_element(packets, 3);
+    g_assert_cmpstr(json_object_get_string_member(p4, "dir"), ==, "in");
+    g_assert_cmpstr(json_object_get_string_member(p4, "src"), ==, "127.0.0.1:3478");
+    g_assert_cmpstr(json_object_get_string_member(p4, "dst"), ==, "127.0.0.1:50000");
+    g_assert_cmpstr(json_object_get_string_member(p4, "transport"), ==, "udp");
+    g_assert_cmpstr(json_object_get_string_member(p4, "step"), ==, "allocate");
+    g_assert_cmpstr(json_object_get_string_member(p4, "summary"), ==,
+                    "Allocate error response 401 Unauthorized");
+    /* Packet 4 left 3.1 ms after the start (1 ms, then 700 us per packet). */
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(p4, "t"), 0.0031, 1e-9);
+    /* Numbers are written in their shortest exact form. */
+    g_assert_nonnull(strstr(s, "\"t\": 0.0031,"));
+    g_assert_null(strstr(s, "9999999"));
+
+    JsonArray *txns = json_object_get_array_member(o, "transactions");
+    JsonObject *t401 = json_array_get_object_element(txns, 1);
+    g_assert_cmpstr(json_object_get_string_member(t401, "method"), ==, "Allocate");
+    g_assert_cmpstr(json_object_get_string_member(t401, "outcome"), ==, "error");
+    g_assert_cmpint(json_object_get_int_member(t401, "error_code"), ==, 401);
+
+    g_object_unref(parser);
+    g_free(s);
+    rpt_result_free(r);
+}
+
+/* The tree shares nothing with the model: editing one leaves the other alone. */
+static void test_build_is_a_copy(void)
+{
+    struct rpt_result *r = rpt_fixture_failing_check();
+    JsonNode *root = rpt_json_build(r);
+    JsonObject *alloc =
+        json_array_get_object_element(json_object_get_array_member(json_node_get_object(root),
+                                                                   "steps"),
+                                      4);
+    json_object_set_string_member(json_object_get_object_member(alloc, "details"), "relayed",
+                                  "changed");
+    const struct rpt_step *st = rpt_step_find(g_ptr_array_index(r->sessions, 0), "allocate");
+    g_assert_cmpstr(json_object_get_string_member(st->details, "relayed"), ==,
+                    "127.0.0.1:49160");
+    json_node_unref(root);
+    rpt_result_free(r);
+}
+
+/* Several sessions: a "sessions" array, and no single target at the top level. */
+static void test_sessions(void)
+{
+    struct rpt_result *r = rpt_fixture_failing_check();
+    struct rpt_session *s2 = rpt_session_add(r, "turn:127.0.0.2:3478");
+    s2->target.uri = g_strdup("turn:127.0.0.2:3478");
+    struct rpt_step *st = rpt_step_add(s2, "binding");
+    rpt_step_set(st, RPT_PASS, "ok", "mapped address 127.0.0.1:50001", NULL);
+    char *s = rpt_json_to_string(r);
+    JsonParser *parser;
+    JsonObject *o = parse_object(s, &parser);
+    g_assert_false(json_object_has_member(o, "target"));
+    g_assert_false(json_object_has_member(o, "steps"));
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "fail");
+    JsonArray *sessions = json_object_get_array_member(o, "sessions");
+    g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+    JsonObject *o2 = json_array_get_object_element(sessions, 1);
+    g_assert_cmpstr(json_object_get_string_member(o2, "name"), ==, "turn:127.0.0.2:3478");
+    g_assert_cmpstr(json_object_get_string_member(o2, "verdict"), ==, "pass");
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o2, "steps")), ==, 1);
+    JsonObject *p1 = json_array_get_object_element(json_object_get_array_member(o, "packets"), 0);
+    g_assert_cmpint(json_object_get_int_member(p1, "session"), ==, 0);
+    g_object_unref(parser);
+    g_free(s);
+    rpt_result_free(r);
+}
+
+/* Server-chosen bytes cannot break the document or an HTML page embedding it. */
+static void test_escaping(void)
+{
+    struct rpt_result *r = rpt_fixture_failing_check();
+    struct rpt_step *st = rpt_step_find(g_ptr_array_index(r->sessions, 0), "binding");
+    g_free(st->summary);
+    st->summary = g_strdup("a\"b\\c\n\x01</script>\xff\xe2\x80\xa8z");
+    char *s = rpt_json_to_string(r);
+    g_assert_nonnull(strstr(s, "\"summary\": \"a\\\"b\\\\c\\n\\u0001<\\/script>\xef\xbf\xbd"
+                               "\\u2028z\""));
+    JsonParser *parser;
+    parse_object(s, &parser);
+    g_object_unref(parser);
+    g_free(s);
+    rpt_result_free(r);
+}
+
+static void test_write_file(void)
+{
+    struct rpt_result *r = rpt_fixture_failing_check();
+    char *dir = g_dir_make_tmp("rpt-json-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "report.json", NULL);
+    GError *err = NULL;
+    g_assert_true(rpt_json_write(r, path, &err));
+    g_assert_no_error(err);
+    char *got = NULL, *want = rpt_json_to_string(r);
+    g_assert_true(g_file_get_contents(path, &got, NULL, NULL));
+    g_assert_cmpstr(got, ==, want);
+    /* Only the report is left: the temporary file was renamed over it. */
+    GDir *d = g_dir_open(dir, 0, NULL);
+    g_assert_cmpstr(g_dir_read_name(d), ==, "report.json");
+    g_assert_null(g_dir_read_name(d));
+    g_dir_close(d);
+    /* A directory that does not exist is an error, not a crash. */
+    char *bad = g_build_filename(dir, "missing", "report.json", NULL);
+    g_assert_false(rpt_json_write(r, bad, &err));
+    g_assert_nonnull(err);
+    g_clear_error(&err);
+    g_remove(path);
+    g_rmdir(dir);
+    g_free(bad);
+    g_free(got);
+    g_free(want);
+    g_free(path);
+    g_free(dir);
+    rpt_result_free(r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/rpt_json/golden/failing", test_golden_failing);
+    g_test_add_func("/rpt_json/golden/passing-tcp", test_golden_passing_tcp);
+    g_test_add_func("/rpt_json/fields", test_fields);
+    g_test_add_func("/rpt_json/copy", test_build_is_a_copy);
+    g_test_add_func("/rpt_json/sessions", test_sessions);
+    g_test_add_func("/rpt_json/escaping", test_escaping);
+    g_test_add_func("/rpt_json/write-file", test_write_file);
+    return g_test_run();
+}
