@@ -1,0 +1,2 @@
+# Settings layer (issue 4): URIs, TURN REST credentials, iceServers JSON, `turnprobe creds`.
+tp_unit_test(test_sl_uri SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sl_uri.c LIBS stunlib)
