@@ -174,7 +174,7 @@ static const struct {
     {"rtt_ms", "RTT", " ms"},
 };
 
-static char *step_line_text(const struct rpt_step *st)
+char *rpt_text_step_facts(const struct rpt_step *st)
 {
     GString *s = g_string_new(st->summary ? st->summary : "");
     for (size_t i = 0; i < G_N_ELEMENTS(key_facts); i++) {
@@ -341,7 +341,7 @@ static void put_step(struct tw *w, const struct rpt_result *r, const struct rpt_
     const char *title = rpt_step_title(st->id);
     g_string_append_printf(w->o, "%s%s%s", w->st.bold, title, *w->st.bold ? w->st.reset : "");
     int col = text_col(w) + width_of(title);
-    char *line = step_line_text(st);
+    char *line = rpt_text_step_facts(st);
     if (*line) {
         char *tail = g_strdup_printf("%s %s", w->dash, line);
         put(w, " ");

@@ -18,4 +18,8 @@ void rpt_text_write(const struct rpt_result *r, FILE *out, const struct rpt_text
 /* The same report as a string; g_free() it. */
 char *rpt_text_to_string(const struct rpt_result *r, const struct rpt_text_opts *o);
 
+/* A step's summary followed by the key facts (mapped, relayed, lifetime, RTT) from its details
+ * that the summary does not already give; the Markdown checklist uses it too. g_free() it. */
+char *rpt_text_step_facts(const struct rpt_step *st);
+
 #endif
