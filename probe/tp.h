@@ -20,6 +20,7 @@ extern const struct tp_cmd tp_cmds[];
 extern const size_t tp_ncmds;
 
 int tp_cmd_decode(int argc, char **argv);
+int tp_cmd_check(int argc, char **argv);
 int tp_cmd_creds(int argc, char **argv);
 
 /* Prints "turnprobe CMD: message" on stderr and returns TP_EXIT_USAGE. */

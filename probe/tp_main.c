@@ -7,6 +7,7 @@
 #include "tp_version.h"
 
 const struct tp_cmd tp_cmds[] = {
+    {"check", "URI [options]", "the TURN checklist against a server", tp_cmd_check},
     {"decode", "HEX|- [--password-file F]", "decode and explain one STUN message",
      tp_cmd_decode},
     {"creds", "--user NAME | --check U", "mint or check TURN REST credentials", tp_cmd_creds},

@@ -74,6 +74,8 @@ struct rpt_txn {
     int local_errno;
     double rtt_ms;
     gint64 start_us, end_us;
+    int integrity;      /* the response's MESSAGE-INTEGRITY: 0 not checked, 1 valid, -1 invalid */
+    gboolean authenticated; /* the request carried MESSAGE-INTEGRITY */
 };
 
 struct rpt_step {

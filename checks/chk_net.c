@@ -1,0 +1,409 @@
+/* Connections to the server over UDP and TCP that record every packet into the evidence. */
+#include <errno.h>
+#include <sys/socket.h>
+#include <string.h>
+
+#include "chk.h"
+#include "sl_chan.h"
+#include "sl_classify.h"
+
+/* A connection that sends us more than this much garbage is closed: a hostile server must not
+ * make us buffer without bound. */
+#define CHK_MAX_RX_BYTES (4u << 20)
+
+gint64 chk_now_real(const struct chk_ctx *ctx)
+{
+    return ctx->real0 + (g_get_monotonic_time() - ctx->mono0);
+}
+
+static gboolean stopped(const struct chk_ctx *ctx)
+{
+    return ctx->interrupted || (ctx->stop && *ctx->stop);
+}
+
+gboolean chk_expired(const struct chk_ctx *ctx)
+{
+    return stopped(ctx) || g_get_monotonic_time() >= ctx->deadline;
+}
+
+char *chk_addr_str(const struct sl_addr *a)
+{
+    char buf[SL_ADDR_STRLEN];
+    return g_strdup(sl_addr_format(a, buf, sizeof(buf), TRUE));
+}
+
+static struct rpt_packet *record(struct chk_conn *c, enum rpt_kind kind, enum rpt_dir dir,
+                                 const uint8_t *p, size_t len)
+{
+    const struct sl_addr *src = dir == RPT_OUT ? &c->local : &c->remote;
+    const struct sl_addr *dst = dir == RPT_OUT ? &c->remote : &c->local;
+    struct rpt_packet *pk =
+        rpt_packet_add(c->ctx->r, kind, dir, c->tp, src, dst, chk_now_real(c->ctx), p, len);
+    pk->endpoint = g_strdup(c->endpoint);
+    pk->session = c->ctx->session_index;
+    switch (kind) {
+    case RPT_PKT_STUN:
+        pk->summary = chk_msg_summary(p, len);
+        break;
+    case RPT_PKT_CHANNELDATA: {
+        struct sl_chan ch;
+        if (sl_chan_decode(&ch, p, len, c->tp != RPT_UDP) == SL_OK)
+            pk->summary = g_strdup_printf("ChannelData 0x%04x, %u bytes", ch.channel, ch.len);
+        else
+            pk->summary = g_strdup("ChannelData (malformed)");
+        break;
+    }
+    case RPT_PKT_TCP_SYN: pk->summary = g_strdup("TCP SYN"); break;
+    case RPT_PKT_TCP_SYNACK: pk->summary = g_strdup("TCP SYN, ACK"); break;
+    case RPT_PKT_TCP_ACK: pk->summary = g_strdup("TCP ACK"); break;
+    case RPT_PKT_TCP_FIN: pk->summary = g_strdup("TCP FIN"); break;
+    case RPT_PKT_TCP_RST: pk->summary = g_strdup("TCP RST"); break;
+    case RPT_PKT_ICMP_UNREACH: pk->summary = g_strdup("ICMP port unreachable"); break;
+    case RPT_PKT_TLS: pk->summary = g_strdup("TLS records"); break;
+    case RPT_PKT_OTHER: {
+        enum sl_kind k = sl_classify(p, len);
+        pk->summary = g_strdup_printf("%zu bytes of %s (not STUN)", len,
+                                      k == SL_KIND_OTHER ? "unknown data" : sl_kind_name(k));
+        break;
+    }
+    }
+    return pk;
+}
+
+static void fail_conn(struct chk_conn *c)
+{
+    if (c->state == CHK_CONN_OPEN || c->state == CHK_CONN_CONNECTING)
+        c->state = c->refused || c->timed_out ? CHK_CONN_FAILED : CHK_CONN_CLOSED;
+    if (c->src) {
+        g_source_destroy(c->src);
+        g_source_unref(c->src);
+        c->src = NULL;
+    }
+    if (c->on_record)
+        c->on_record(c, NULL, 0, 0, c->ud); /* NULL record: the connection failed */
+}
+
+static void deliver(struct chk_conn *c, const uint8_t *p, size_t len, enum rpt_kind kind)
+{
+    struct rpt_packet *pk = record(c, kind, RPT_IN, p, len);
+    if (kind == RPT_PKT_OTHER) {
+        c->garbage = TRUE;
+        c->rx_other += (guint32)len;
+    }
+    if (c->on_record)
+        c->on_record(c, p, len, pk->n, c->ud);
+}
+
+static enum rpt_kind kind_of_datagram(const uint8_t *p, size_t len)
+{
+    switch (sl_classify(p, len)) {
+    case SL_KIND_STUN: return RPT_PKT_STUN;
+    case SL_KIND_CHANNELDATA: return RPT_PKT_CHANNELDATA;
+    default: return RPT_PKT_OTHER;
+    }
+}
+
+static void read_udp(struct chk_conn *c)
+{
+    uint8_t buf[65536];
+    for (;;) {
+        GError *err = NULL;
+        gssize n = g_socket_receive(c->sock, (gchar *)buf, sizeof(buf), NULL, &err);
+        if (n < 0) {
+            if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+                g_error_free(err);
+                return;
+            }
+            if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+                /* Linux reports the ICMP port unreachable on a connected UDP socket this way;
+                 * the ICMP came from the server's host about our last datagram. */
+                struct rpt_packet *pk = record(c, RPT_PKT_ICMP_UNREACH, RPT_IN, NULL, 0);
+                pk->ref = c->last_sent;
+                pk->icmp_type = c->remote.family == SL_AF_IPV6 ? 1 : 3;
+                pk->icmp_code = c->remote.family == SL_AF_IPV6 ? 4 : 3;
+                c->refused = TRUE;
+                c->error = ECONNREFUSED;
+                g_error_free(err);
+                if (c->on_record)
+                    c->on_record(c, NULL, 0, pk->n, c->ud);
+                continue; /* the socket stays usable: a later datagram may still be answered */
+            }
+            c->error = err->code;
+            g_error_free(err);
+            fail_conn(c);
+            return;
+        }
+        deliver(c, buf, (size_t)n, kind_of_datagram(buf, (size_t)n));
+        if (c->rx_other > CHK_MAX_RX_BYTES) {
+            fail_conn(c);
+            return;
+        }
+    }
+}
+
+static void drain_framer(struct chk_conn *c)
+{
+    struct sl_frame fr;
+    int rc;
+    while ((rc = sl_framer_next(c->framer, &fr)) == SL_OK) {
+        enum rpt_kind k = fr.kind == SL_FRAME_STUN ? RPT_PKT_STUN : RPT_PKT_CHANNELDATA;
+        /* A framed "STUN" record must still decode to count as STUN. */
+        if (k == RPT_PKT_STUN) {
+            struct sl_msg m;
+            if (sl_msg_decode(&m, fr.p, fr.len, SL_DEC_LENIENT) != SL_OK)
+                k = RPT_PKT_OTHER;
+        }
+        deliver(c, fr.p, fr.wire_len, k);
+        if (c->state != CHK_CONN_OPEN)
+            return;
+    }
+}
+
+static void read_tcp(struct chk_conn *c)
+{
+    uint8_t buf[16384];
+    for (;;) {
+        GError *err = NULL;
+        gssize n = g_socket_receive(c->sock, (gchar *)buf, sizeof(buf), NULL, &err);
+        if (n < 0) {
+            if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+                g_error_free(err);
+                return;
+            }
+            c->error = err->code == G_IO_ERROR_CONNECTION_CLOSED ? ECONNRESET : err->code;
+            g_error_free(err);
+            record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
+            c->reset = TRUE;
+            fail_conn(c);
+            return;
+        }
+        if (n == 0) {
+            record(c, RPT_PKT_TCP_FIN, RPT_IN, NULL, 0);
+            c->peer_closed = TRUE;
+            fail_conn(c);
+            return;
+        }
+        if (c->framer->err) {
+            /* Already out of step: everything else is garbage. */
+            deliver(c, buf, (size_t)n, RPT_PKT_OTHER);
+        } else {
+            size_t off = 0;
+            while (off < (size_t)n && c->state == CHK_CONN_OPEN) {
+                off += sl_framer_feed(c->framer, buf + off, (size_t)n - off);
+                drain_framer(c);
+                if (c->framer->err) {
+                    /* What the framer holds and the rest of this read are not TURN. */
+                    size_t held = sl_framer_pending(c->framer);
+                    GByteArray *junk = g_byte_array_new();
+                    g_byte_array_append(junk, c->framer->buf + c->framer->start, (guint)held);
+                    g_byte_array_append(junk, buf + off, (guint)((size_t)n - off));
+                    deliver(c, junk->data, junk->len, RPT_PKT_OTHER);
+                    g_byte_array_unref(junk);
+                    break;
+                }
+            }
+        }
+        if (c->state != CHK_CONN_OPEN)
+            return;
+        if (c->rx_other > CHK_MAX_RX_BYTES) {
+            fail_conn(c);
+            return;
+        }
+    }
+}
+
+static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer ud)
+{
+    (void)sock;
+    (void)cond;
+    struct chk_conn *c = ud;
+    if (c->state != CHK_CONN_OPEN)
+        return G_SOURCE_CONTINUE;
+    if (c->tp == RPT_UDP)
+        read_udp(c);
+    else
+        read_tcp(c);
+    return c->src ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+struct connect_wait {
+    GSocket *sock;
+    gboolean ready;
+};
+
+static gboolean on_connected(GSocket *sock, GIOCondition cond, gpointer ud)
+{
+    (void)sock;
+    (void)cond;
+    ((struct connect_wait *)ud)->ready = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean connect_done(void *ud)
+{
+    return ((struct connect_wait *)ud)->ready;
+}
+
+static void watch(struct chk_conn *c)
+{
+    c->src = g_socket_create_source(c->sock, G_IO_IN | G_IO_ERR | G_IO_HUP, NULL);
+    g_source_set_callback(c->src, G_SOURCE_FUNC(on_readable), c, NULL);
+    g_source_attach(c->src, c->ctx->mc);
+}
+
+int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport tp,
+                  const struct sl_addr *server, struct chk_conn **out)
+{
+    struct chk_conn *c = g_new0(struct chk_conn, 1);
+    c->ctx = ctx;
+    c->endpoint = g_strdup(endpoint);
+    c->tp = tp;
+    c->remote = *server;
+    c->state = CHK_CONN_CONNECTING;
+    *out = c;
+
+    struct sockaddr_storage ss;
+    size_t sslen = sl_addr_to_sockaddr(server, &ss);
+    GSocketAddress *sa = g_socket_address_new_from_native(&ss, sslen);
+    GError *err = NULL;
+    GSocketFamily fam = server->family == SL_AF_IPV6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+    gboolean stream = tp == RPT_TCP || tp == RPT_TLS;
+    c->sock = g_socket_new(fam, stream ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
+                           stream ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, &err);
+    if (!c->sock)
+        goto fail;
+    g_socket_set_blocking(c->sock, FALSE);
+
+    gboolean ok = g_socket_connect(c->sock, sa, NULL, &err);
+    if (!ok && !(stream && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_PENDING)))
+        goto fail;
+    g_clear_error(&err);
+    GSocketAddress *la = g_socket_get_local_address(c->sock, NULL);
+    if (la) {
+        struct sockaddr_storage lss;
+        if (g_socket_address_to_native(la, &lss, sizeof(lss), NULL))
+            sl_addr_from_sockaddr(&c->local, (struct sockaddr *)&lss, sizeof(lss));
+        g_object_unref(la);
+    }
+    if (stream) {
+        c->framer = g_new(struct sl_framer, 1);
+        sl_framer_init(c->framer, 0);
+        record(c, RPT_PKT_TCP_SYN, RPT_OUT, NULL, 0);
+        if (!ok) {
+            struct connect_wait cw = {c->sock, FALSE};
+            GSource *src = g_socket_create_source(c->sock, G_IO_OUT | G_IO_ERR | G_IO_HUP, NULL);
+            g_source_set_callback(src, G_SOURCE_FUNC(on_connected), &cw, NULL);
+            g_source_attach(src, ctx->mc);
+            chk_wait(ctx, connect_done, &cw, G_MAXINT64);
+            g_source_destroy(src);
+            g_source_unref(src);
+            if (!cw.ready) {
+                c->timed_out = TRUE;
+                c->error = ETIMEDOUT;
+                c->state = CHK_CONN_FAILED;
+                g_object_unref(sa);
+                return ETIMEDOUT;
+            }
+            if (!g_socket_check_connect_result(c->sock, &err)) {
+                if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+                    record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
+                    c->refused = TRUE;
+                    c->error = ECONNREFUSED;
+                } else {
+                    c->error = err->code;
+                }
+                c->state = CHK_CONN_FAILED;
+                g_error_free(err);
+                g_object_unref(sa);
+                return c->error ? c->error : EIO;
+            }
+        }
+        record(c, RPT_PKT_TCP_SYNACK, RPT_IN, NULL, 0);
+        record(c, RPT_PKT_TCP_ACK, RPT_OUT, NULL, 0);
+    }
+    g_object_unref(sa);
+    c->state = CHK_CONN_OPEN;
+    watch(c);
+    return 0;
+
+fail:
+    c->error = err ? err->code : EIO;
+    c->state = CHK_CONN_FAILED;
+    g_clear_error(&err);
+    g_object_unref(sa);
+    return EIO;
+}
+
+guint chk_conn_send(struct chk_conn *c, const uint8_t *p, size_t len, enum rpt_kind kind)
+{
+    if (c->state != CHK_CONN_OPEN)
+        return 0;
+    GError *err = NULL;
+    gssize n;
+    if (c->tp == RPT_UDP) {
+        n = g_socket_send(c->sock, (const gchar *)p, len, NULL, &err);
+        if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+            /* A pending ICMP error surfaced on send; the datagram itself may not have left. */
+            g_clear_error(&err);
+            c->refused = TRUE;
+            n = g_socket_send(c->sock, (const gchar *)p, len, NULL, &err);
+        }
+    } else {
+        /* Small records: the kernel takes them whole; a bounded blocking send otherwise. */
+        g_socket_set_timeout(c->sock, 5);
+        n = g_socket_send_with_blocking(c->sock, (const gchar *)p, len, TRUE, NULL, &err);
+        g_socket_set_timeout(c->sock, 0);
+    }
+    if (n < 0 || (size_t)n != len) {
+        c->error = err ? err->code : EIO;
+        g_clear_error(&err);
+        return 0;
+    }
+    struct rpt_packet *pk = record(c, kind, RPT_OUT, p, len);
+    c->last_sent = pk->n;
+    return pk->n;
+}
+
+void chk_conn_close(struct chk_conn *c)
+{
+    if (!c)
+        return;
+    if (c->src) {
+        g_source_destroy(c->src);
+        g_source_unref(c->src);
+    }
+    if (c->sock) {
+        if (c->tp != RPT_UDP && c->state == CHK_CONN_OPEN)
+            record(c, RPT_PKT_TCP_FIN, RPT_OUT, NULL, 0);
+        g_socket_close(c->sock, NULL);
+        g_object_unref(c->sock);
+    }
+    g_free(c->framer);
+    g_free(c->endpoint);
+    g_free(c);
+}
+
+static gboolean wake(gpointer ud)
+{
+    (void)ud;
+    return G_SOURCE_REMOVE;
+}
+
+gboolean chk_wait(struct chk_ctx *ctx, gboolean (*done)(void *ud), void *ud, gint64 until)
+{
+    for (;;) {
+        if (done(ud))
+            return TRUE;
+        gint64 now = g_get_monotonic_time();
+        gint64 limit = until < ctx->deadline ? until : ctx->deadline;
+        if (stopped(ctx) || now >= limit)
+            return done(ud);
+        guint ms = (guint)MIN((limit - now + 999) / 1000, 60000);
+        GSource *t = g_timeout_source_new(ms);
+        g_source_set_callback(t, wake, NULL, NULL);
+        g_source_attach(t, ctx->mc);
+        g_main_context_iteration(ctx->mc, TRUE);
+        g_source_destroy(t);
+        g_source_unref(t);
+    }
+}
