@@ -236,6 +236,52 @@ static void test_write_file(void)
     rpt_result_free(r);
 }
 
+/* The schema's enums of step and diagnosis ids are the model's tables, in their order: a new
+ * id in rpt_steps or rpt_diags must be added to docs/report-schema.json too. */
+static void check_enum(JsonObject *defs, const char *name, const char *const *ids, size_t n)
+{
+    JsonArray *e = json_object_get_array_member(json_object_get_object_member(defs, name), "enum");
+    GString *want = g_string_new("[");
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(want, "%s\"%s\"", i ? ", " : "", ids[i]);
+    g_string_append(want, "]");
+    gboolean same = json_array_get_length(e) == n;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(json_array_get_string_element(e, (guint)i), ids[i]) == 0;
+    if (!same)
+        g_error("docs/report-schema.json $defs/%s/enum differs from the model's table; it should "
+                "be:\n%s",
+                name, want->str);
+    g_string_free(want, TRUE);
+}
+
+static void test_schema_enums(void)
+{
+    GError *err = NULL;
+    JsonParser *parser = json_parser_new();
+    g_assert_true(
+        json_parser_load_from_file(parser, TP_SOURCE_DIR "/docs/report-schema.json", &err));
+    g_assert_no_error(err);
+    JsonObject *schema = json_node_get_object(json_parser_get_root(parser));
+    JsonObject *defs = json_object_get_object_member(schema, "$defs");
+    const char **ids = g_new0(const char *, MAX(rpt_step_count, rpt_diag_count));
+    for (size_t i = 0; i < rpt_step_count; i++)
+        ids[i] = rpt_steps[i].id;
+    check_enum(defs, "stepId", ids, rpt_step_count);
+    for (size_t i = 0; i < rpt_diag_count; i++)
+        ids[i] = rpt_diags[i].id;
+    check_enum(defs, "diagnosisId", ids, rpt_diag_count);
+    /* The other enums name what rpt_model.c writes. */
+    const char *status[] = {rpt_status_name(RPT_PASS), rpt_status_name(RPT_WARN),
+                            rpt_status_name(RPT_FAIL), rpt_status_name(RPT_SKIP)};
+    check_enum(defs, "status", status, 4);
+    const char *sev[] = {rpt_severity_name(RPT_SEV_INFO), rpt_severity_name(RPT_SEV_WARN),
+                         rpt_severity_name(RPT_SEV_FAIL)};
+    check_enum(defs, "severity", sev, 3);
+    g_free(ids);
+    g_object_unref(parser);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -246,5 +292,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rpt_json/sessions", test_sessions);
     g_test_add_func("/rpt_json/escaping", test_escaping);
     g_test_add_func("/rpt_json/write-file", test_write_file);
+    g_test_add_func("/rpt_json/schema-enums", test_schema_enums);
     return g_test_run();
 }
