@@ -28,9 +28,9 @@ int sl_rest_mint(const char *secret, const char *user, int64_t now, int64_t ttl,
  * user may be NULL when ulen is 0; SL_ENOSPACE (with *expiry set) when it is too small. */
 int sl_rest_decode(const char *username, char sep, int64_t *expiry, char *user, size_t ulen);
 
-/* "expired 3 h 12 min ago (2026-11-21 13:05 UTC)", "expires in 40 s (…)", "expires in 23 h 59 min
- * (…)". coturn accepts the username up to and including the second of its expiry ("expires now").
- * Truncates to n; returns buf. */
+/* "expired 3 h 12 min ago (2026-11-21 13:05 UTC)", "expires in 40 s (…)",
+ * "expires in 23 h 59 min (…)", "expires in about 3115 years (…)". coturn accepts the username
+ * up to and including the second of its expiry ("expires now"). Truncates to n; returns buf. */
 const char *sl_rest_describe(int64_t expiry, int64_t now, char *buf, size_t n);
 
 #endif

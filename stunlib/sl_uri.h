@@ -23,16 +23,16 @@ struct sl_uri {
     bool host_is_ipv6;
     uint16_t port; /* the explicit port, or the scheme's default: 3478, or 5349 for stuns/turns */
     bool port_explicit;
-    enum sl_uri_transport
-        transport; /* ?transport=, else UDP for turn:/stun:, TCP for turns:/stuns: */
+    /* ?transport=, else UDP for turn:/stun:, TCP for turns:/stuns: */
+    enum sl_uri_transport transport;
     bool transport_explicit;
 };
 
 /* Parses s; on failure returns an sl_err code (SL_EINVAL) and writes a one-line reason into why,
- * such as `unknown scheme "tunr" (expected turn, turns, stun, stuns)`, `port "99999" out of range`,
- * `unknown transport "sctp" (expected udp or tcp)`, `IPv6 literal "[::1" lacks "]"`, `missing
- * host`,
- * `"?transport=" is not allowed for stun: URIs` (RFC 7064 has no query) — say what and where.
+ * such as `unknown scheme "tunr" (expected turn, turns, stun, stuns)`,
+ * `port "99999" out of range (1-65535)`, `unknown transport "sctp" (expected udp or tcp)`,
+ * `IPv6 literal "[::1" lacks "]"`, `missing host`, or
+ * `"?transport=" is not allowed for stun: URIs (RFC 7064 has no query)`.
  * The reason never repeats userinfo ("user:pass@"), which may hold a password. why may be NULL. */
 int sl_uri_parse(struct sl_uri *out, const char *s, char *why, size_t why_len);
 
