@@ -6,6 +6,7 @@ TEST_DIR=$(mktemp -d /tmp/turnprobe-test.XXXXXX)
 PIDS=()
 cleanup() {
   local rc=$?
+  set +e # a killed server's status must not become the test's
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
   done
