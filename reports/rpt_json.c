@@ -23,13 +23,17 @@ static JsonNode *deep_copy(JsonNode *n)
             json_object_set_member(dst, m->data,
                                    deep_copy(json_object_get_member(src, m->data)));
         g_list_free(members);
-        return json_node_init_object(json_node_alloc(), dst);
+        JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(node, dst);
+        return node;
     }
     case JSON_NODE_ARRAY: {
         JsonArray *src = json_node_get_array(n), *dst = json_array_new();
         for (guint i = 0; i < json_array_get_length(src); i++)
             json_array_add_element(dst, deep_copy(json_array_get_element(src, i)));
-        return json_node_init_array(json_node_alloc(), dst);
+        JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+        json_node_take_array(node, dst);
+        return node;
     }
     default:
         return json_node_copy(n);

@@ -491,7 +491,7 @@ static void put_session_head(struct tw *w, const struct rpt_session *s)
     const struct rpt_target *t = &s->target;
     GString *h = g_string_new(NULL);
     if (t->address || t->host)
-        g_string_append_printf(h, "server %s", t->address ? t->address : t->host);
+        g_string_append_printf(h, "server address %s", t->address ? t->address : t->host);
     if (t->transport)
         g_string_append_printf(h, " over %s", t->transport);
     if (t->address && t->host && !g_str_has_prefix(t->address, t->host))
