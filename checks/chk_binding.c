@@ -3,7 +3,7 @@
 #include "sl_fmt.h"
 
 void chk_binding_run(struct chk_run *run, struct chk_req **binding, struct chk_req **alloc,
-                     struct chk_req **peer_alloc)
+                     struct chk_req **peer_alloc, gboolean want_alloc)
 {
     /* The Binding and the first (unauthenticated) Allocate of both allocations go out together:
      * none depends on another, so the checklist costs one round trip here, not three. */
@@ -12,13 +12,15 @@ void chk_binding_run(struct chk_run *run, struct chk_req **binding, struct chk_r
     chk_attrs_add(&a, SL_ATTR_REQUESTED_TRANSPORT, udp, 4);
     *binding = chk_req_start(run->client, "binding", SL_BINDING, NULL, FALSE,
                              "reachability: what address does the server see?");
-    *alloc = chk_req_start(run->client, "allocate", SL_ALLOCATE, &a, FALSE,
-                           "without credentials: expect a 401 challenge");
+    *alloc = want_alloc ? chk_req_start(run->client, "allocate", SL_ALLOCATE, &a, FALSE,
+                                        "without credentials: expect a 401 challenge")
+                        : NULL;
     *peer_alloc = NULL;
-    if (run->peer)
+    if (run->peer && want_alloc)
         *peer_alloc = chk_req_start(run->peer, "allocate", SL_ALLOCATE, &a, FALSE,
                                     "the test peer's allocation, without credentials");
-    struct chk_req *all[] = {*binding, *alloc, *peer_alloc, NULL};
+    struct chk_req *all[] = {*binding, *alloc ? *alloc : *peer_alloc, *alloc ? *peer_alloc : NULL,
+                             NULL};
     chk_req_wait(&run->ctx, all);
 }
 

@@ -149,24 +149,33 @@ gboolean chk_check_run(const struct chk_config *cfg, struct rpt_result *r,
         why = failure_reason(s, "binding");
         goto skip_rest;
     }
+    /* Allocations only when a selected step needs one (stun: URIs have only binding). */
+    gboolean want_alloc = FALSE;
+    for (size_t i = 1; i < G_N_ELEMENTS(live_steps); i++)
+        want_alloc |= chk_step_enabled(cfg, live_steps[i]);
+    gboolean want_peer = chk_step_enabled(cfg, "permission") ||
+                         chk_step_enabled(cfg, "send-data") || chk_step_enabled(cfg, "channel") ||
+                         chk_step_enabled(cfg, "ice");
     if (cfg->have_peer) {
         run.external_peer = TRUE;
         run.peer_addr = cfg->peer;
-    } else if (!connect_client(&run, "peer", &run.peer)) {
+    } else if (!want_peer || !connect_client(&run, "peer", &run.peer)) {
         run.peer = NULL;
     }
     chk_data_install(&run);
 
-    chk_binding_run(&run, &bind, &alloc, &peer_alloc);
+    chk_binding_run(&run, &bind, &alloc, &peer_alloc, want_alloc);
     chk_binding_judge(r, s);
     chk_req_free(bind);
+    if (!want_alloc)
+        goto skip_rest;
     chk_allocate_run(&run, alloc, peer_alloc);
     chk_allocate_judge(r, s);
     if (!run.client->allocated) {
         why = failure_reason(s, "allocate");
         goto skip_rest;
     }
-    if (!run.external_peer) {
+    if (!run.external_peer && want_peer) {
         if (!run.peer || !run.peer->allocated) {
             why = g_strdup("needs the test peer's allocation (it failed)");
             const char *ids[] = {"permission", "send-data", "channel", "ice"};

@@ -47,7 +47,7 @@ int chk_txn_response(const struct rpt_result *r, const struct rpt_txn *t, struct
 void chk_step_packets(const struct rpt_result *r, struct rpt_step *st);
 
 void chk_binding_run(struct chk_run *run, struct chk_req **binding, struct chk_req **alloc,
-                     struct chk_req **peer_alloc);
+                     struct chk_req **peer_alloc, gboolean want_alloc);
 void chk_binding_judge(const struct rpt_result *r, struct rpt_session *s);
 void chk_allocate_run(struct chk_run *run, struct chk_req *first, struct chk_req *peer_first);
 void chk_allocate_judge(const struct rpt_result *r, struct rpt_session *s);

@@ -7,15 +7,17 @@
 
 #include "chk.h"
 #include "rpt_json.h"
+#include "rpt_md.h"
 #include "rpt_text.h"
 #include "sl_rest.h"
 #include "sl_uri.h"
 #include "tp.h"
+#include "tp_iceservers.h"
 #include "tp_version.h"
 
 struct check_opts {
-    char *username, *password_file, *password_cli;
-    char *json, *format, *peer, *skip, *only, *color;
+    char *username, *password_file, *password_cli, *secret_file, *rest_user, *ice_servers;
+    char *json, *md, *format, *peer, *skip, *only, *color;
     double timeout;
     gboolean ipv4, ipv6, quiet, no_precheck;
     int verbose;
@@ -62,77 +64,133 @@ static gboolean valid_steps(const char *list, char ***out, GError **err)
     return TRUE;
 }
 
-struct resolve_wait {
-    GList *addrs;
-    GError *err;
-    gboolean done;
+struct async_wait {
+    GAsyncResult *res;
 };
 
-static void on_resolved(GObject *src, GAsyncResult *res, gpointer ud)
+static void on_async(GObject *src, GAsyncResult *res, gpointer ud)
 {
-    struct resolve_wait *w = ud;
-    w->addrs = g_resolver_lookup_by_name_finish(G_RESOLVER(src), res, &w->err);
-    w->done = TRUE;
+    (void)src;
+    ((struct async_wait *)ud)->res = g_object_ref(res);
 }
 
-/* The dns step: every A/AAAA address of the host, within the run's deadline. */
-static GArray *step_dns(struct rpt_session *s, const struct sl_uri *uri, int family,
-                        gint64 deadline)
+/* Iterates the main context until an async call completes; cancels it at the deadline. */
+static void wait_async(struct async_wait *w, GCancellable *cancel, gint64 deadline)
 {
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(struct sl_addr));
-    struct rpt_step *st = rpt_step_add(s, "dns");
-    struct sl_addr a;
-    gint64 t0 = g_get_monotonic_time();
-    if (uri->host_is_ip) {
-        sl_addr_parse(&a, uri->host, uri->port);
-        g_array_append_val(out, a);
-        rpt_step_set(st, RPT_PASS, "ok", "the host is an address literal: no DNS needed", NULL);
-        return out;
-    }
-    struct resolve_wait w = {0};
-    GCancellable *cancel = g_cancellable_new();
-    GResolver *res = g_resolver_get_default();
-    g_resolver_lookup_by_name_async(res, uri->host, cancel, on_resolved, &w);
-    while (!w.done) {
+    while (!w->res) {
         if (g_get_monotonic_time() >= deadline || interrupted)
             g_cancellable_cancel(cancel);
         g_main_context_iteration(NULL, !g_cancellable_is_cancelled(cancel));
-        if (g_cancellable_is_cancelled(cancel) && !w.done)
+        if (g_cancellable_is_cancelled(cancel) && !w->res)
             g_main_context_iteration(NULL, TRUE);
     }
-    st->duration_ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
-    JsonArray *list = json_array_new();
-    for (GList *l = w.addrs; l; l = l->next) {
+}
+
+static GList *lookup_name(GResolver *res, const char *host, gint64 deadline, GError **err)
+{
+    struct async_wait w = {0};
+    GCancellable *cancel = g_cancellable_new();
+    g_resolver_lookup_by_name_async(res, host, cancel, on_async, &w);
+    wait_async(&w, cancel, deadline);
+    GList *l = g_resolver_lookup_by_name_finish(res, w.res, err);
+    g_object_unref(w.res);
+    g_object_unref(cancel);
+    return l;
+}
+
+/* A resolved place to probe: the address, and how DNS got there. */
+struct place {
+    struct sl_addr addr;
+    char via[300];
+};
+
+static void add_addresses(GArray *out, GList *addrs, uint16_t port, int family, const char *via,
+                          JsonArray *list)
+{
+    for (GList *l = addrs; l; l = l->next) {
         GInetAddress *ia = l->data;
         gboolean v6 = g_inet_address_get_family(ia) == G_SOCKET_FAMILY_IPV6;
         char *txt = g_inet_address_to_string(ia);
-        json_array_add_string_element(list, txt);
-        if ((family == 4 && v6) || (family == 6 && !v6) ||
-            sl_addr_parse(&a, txt, uri->port) != SL_OK) {
-            g_free(txt);
-            continue;
+        struct place p = {0};
+        if (list)
+            json_array_add_string_element(list, txt);
+        if (!((family == 4 && v6) || (family == 6 && !v6)) &&
+            sl_addr_parse(&p.addr, txt, port) == SL_OK) {
+            g_strlcpy(p.via, via, sizeof(p.via));
+            g_array_append_val(out, p);
         }
-        g_array_append_val(out, a);
         g_free(txt);
     }
-    json_object_set_array_member(st->details, "addresses", list);
-    if (out->len == 0) {
-        char *sum = w.err ? g_strdup_printf("%s does not resolve: %s", uri->host, w.err->message)
-                          : g_strdup_printf("%s has no IPv%d address", uri->host, family);
-        rpt_step_set(st, RPT_FAIL, "dns-failed", sum, rpt_diag_find("dns-failed")->hint);
-        rpt_finding_add(s, "dns-failed", RPT_SEV_FAIL, "dns", sum,
-                        rpt_diag_find("dns-failed")->hint);
-        g_free(sum);
-    } else {
-        char *sum = g_strdup_printf("%s has %u address%s; probing the first", uri->host,
-                                    out->len, out->len == 1 ? "" : "es");
-        rpt_step_set(st, RPT_PASS, "ok", sum, NULL);
-        g_free(sum);
+}
+
+/* Every address of the URI's host: SRV first when the URI has no port (RFC 5928 §4), then
+ * A/AAAA. Fills the dns details; *why explains a failure. */
+static GArray *resolve(const struct sl_uri *uri, int family, gint64 deadline, JsonObject *det,
+                       char **why)
+{
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(struct place));
+    *why = NULL;
+    if (uri->host_is_ip) {
+        struct place p = {0};
+        sl_addr_parse(&p.addr, uri->host, uri->port);
+        g_strlcpy(p.via, "address literal", sizeof(p.via));
+        g_array_append_val(out, p);
+        return out;
     }
-    g_resolver_free_addresses(w.addrs);
-    g_clear_error(&w.err);
+    GResolver *res = g_resolver_get_default();
+    GError *err = NULL;
+    if (!uri->port_explicit) {
+        /* RFC 5928: _turn._udp, _turn._tcp, _turns._tcp (and _stun(s) for STUN URIs). */
+        const char *service = uri->turn ? (uri->secure ? "turns" : "turn")
+                                        : (uri->secure ? "stuns" : "stun");
+        const char *proto = uri->transport == SL_URI_TCP || uri->secure ? "tcp" : "udp";
+        if (uri->secure && uri->transport == SL_URI_UDP)
+            proto = "udp";
+        char *name = g_strdup_printf("_%s._%s.%s", service, proto, uri->host);
+        json_object_set_string_member(det, "srv_query", name);
+        struct async_wait w = {0};
+        GCancellable *cancel = g_cancellable_new();
+        g_resolver_lookup_service_async(res, service, proto, uri->host, cancel, on_async, &w);
+        wait_async(&w, cancel, deadline);
+        GList *targets = g_resolver_lookup_service_finish(res, w.res, NULL);
+        g_object_unref(w.res);
+        g_object_unref(cancel);
+        JsonArray *srv = json_array_new();
+        for (GList *t = targets; t; t = t->next) {
+            GSrvTarget *st = t->data;
+            const char *host = g_srv_target_get_hostname(st);
+            guint16 port = g_srv_target_get_port(st);
+            char *entry = g_strdup_printf("%s:%u (priority %u, weight %u)", host, port,
+                                          g_srv_target_get_priority(st),
+                                          g_srv_target_get_weight(st));
+            json_array_add_string_element(srv, entry);
+            g_free(entry);
+            GList *addrs = lookup_name(res, host, deadline, NULL);
+            char *via = g_strdup_printf("SRV %s -> %s:%u", name, host, port);
+            add_addresses(out, addrs, port, family, via, NULL);
+            g_free(via);
+            g_resolver_free_addresses(addrs);
+        }
+        json_object_set_array_member(det, "srv", srv);
+        g_resolver_free_targets(targets);
+        g_free(name);
+        if (out->len > 0) {
+            g_object_unref(res);
+            return out;
+        }
+    }
+    GList *addrs = lookup_name(res, uri->host, deadline, &err);
+    JsonArray *list = json_array_new();
+    char *via = g_strdup_printf("%s %s", uri->host, "A/AAAA");
+    add_addresses(out, addrs, uri->port, family, via, list);
+    g_free(via);
+    json_object_set_array_member(det, "addresses", list);
+    if (out->len == 0)
+        *why = err ? g_strdup_printf("%s does not resolve: %s", uri->host, err->message)
+                   : g_strdup_printf("%s has no IPv%d address", uri->host, family);
+    g_resolver_free_addresses(addrs);
+    g_clear_error(&err);
     g_object_unref(res);
-    g_object_unref(cancel);
     return out;
 }
 
@@ -204,6 +262,168 @@ static gboolean want_color(const char *mode)
     return isatty(STDOUT_FILENO) && !g_getenv("NO_COLOR");
 }
 
+/* One URI to check, with its credentials (from the command line or an iceServers entry). */
+struct target {
+    char *text;
+    struct sl_uri uri;
+    char *error; /* sl_uri_parse's reason */
+    char *username;
+    char *password;
+};
+
+static void target_free(gpointer data)
+{
+    struct target *t = data;
+    g_free(t->text);
+    g_free(t->error);
+    g_free(t->username);
+    tp_secret_free(t->password);
+    g_free(t);
+}
+
+static struct rpt_session *new_session(struct rpt_result *r, const struct target *t,
+                                       const char *name)
+{
+    struct rpt_session *s = rpt_session_add(r, name);
+    s->target.uri = g_strdup(t->text);
+    if (!t->error) {
+        char canon[300];
+        sl_uri_format(&t->uri, canon, sizeof(canon));
+        g_free(s->target.uri);
+        s->target.uri = g_strdup(canon);
+        s->target.host = g_strdup(t->uri.host);
+        s->target.port = t->uri.port;
+        s->target.transport = g_strdup(sl_uri_transport_name(t->uri.transport));
+    }
+    s->target.username = g_strdup(t->username);
+    s->target.password_info =
+        t->password ? g_strdup_printf("given (%ld characters)", g_utf8_strlen(t->password, -1))
+                    : g_strdup("not given");
+    return s;
+}
+
+static void skip_live(struct rpt_session *s, const char *why)
+{
+    const char *ids[] = {"tls",     "binding", "allocate", "permission", "send-data",
+                         "channel", "ice",     "refresh",  "policy"};
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+        struct rpt_step *st = rpt_step_find(s, ids[i]);
+        if (!st)
+            st = rpt_step_add(s, ids[i]);
+        if (st->status == RPT_SKIP && !st->summary) {
+            char *sum = g_strdup_printf("skipped: %s", why);
+            rpt_step_set(st, RPT_SKIP, "ok", sum, NULL);
+            g_free(sum);
+        }
+    }
+}
+
+/* Checks one target: settings, DNS, then the checklist against each address it resolves
+ * to, one session per address. The addresses share what is left of the run's time. */
+static void check_target(struct rpt_result *r, struct chk_config *base, const struct target *t,
+                         const struct check_opts *o, guint targets_left)
+{
+    if (t->error) {
+        struct rpt_session *s = new_session(r, t, t->text);
+        struct rpt_step *st = rpt_step_add(s, "settings");
+        char *sum = g_strdup_printf("%s: %s", t->text, t->error);
+        chk_verdict_public(s, st, RPT_FAIL, "uri-invalid", sum);
+        g_free(sum);
+        rpt_step_set(rpt_step_add(s, "dns"), RPT_SKIP, "ok", "skipped: the URI is invalid", NULL);
+        skip_live(s, "the URI is invalid");
+        return;
+    }
+    struct chk_config cfg = *base;
+    cfg.uri = t->uri;
+    cfg.uri_text = t->text;
+    cfg.username = t->username;
+    cfg.password = t->password;
+    char **only = NULL;
+    if (!cfg.uri.turn) {
+        /* stun: URIs have only the binding step (RFC 7064). */
+        only = g_strsplit("binding", ",", -1);
+        cfg.only = only;
+    }
+    char canon[300];
+    sl_uri_format(&t->uri, canon, sizeof(canon));
+
+    /* The time this target may use: its share of what is left. */
+    gint64 now = g_get_monotonic_time();
+    gint64 share = (base->deadline_us - now) / MAX(targets_left, 1);
+    gint64 target_deadline = now + share;
+
+    JsonObject *dns_det = json_object_new();
+    char *why = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    GArray *places = resolve(&t->uri, cfg.family, target_deadline, dns_det, &why);
+    double dns_ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
+    guint n = MAX(places->len, 1);
+    guint first = r->sessions->len;
+    for (guint i = 0; i < n; i++) {
+        const struct place *pl = places->len ? &g_array_index(places, struct place, i) : NULL;
+        char addr[SL_ADDR_STRLEN] = "";
+        if (pl)
+            sl_addr_format(&pl->addr, addr, sizeof(addr), TRUE);
+        char *name = places->len > 1 ? g_strdup_printf("%s @ %s", canon, addr) : g_strdup(canon);
+        struct rpt_session *s = new_session(r, t, name);
+        g_free(name);
+        gboolean go = step_settings(s, &cfg, o);
+        struct rpt_step *dns = rpt_step_add(s, "dns");
+        dns->duration_ms = dns_ms;
+        json_object_unref(dns->details);
+        dns->details = json_object_ref(dns_det);
+        if (!pl) {
+            chk_verdict_public(s, dns, RPT_FAIL, "dns-failed", why);
+            skip_live(s, "the host name does not resolve");
+            continue;
+        }
+        char *sum = places->len > 1
+                        ? g_strdup_printf("address %u of %u: %s (%s)", i + 1, places->len, addr,
+                                          pl->via)
+                        : g_strdup_printf("%s (%s)", addr, pl->via);
+        rpt_step_set(dns, RPT_PASS, "ok", sum, NULL);
+        g_free(sum);
+        struct rpt_step *tls = rpt_step_add(s, "tls");
+        rpt_step_set(tls, RPT_SKIP, "ok", "skipped: not a turns: URI", NULL);
+        if (!go) {
+            skip_live(s, "the credential has expired (--no-precheck sends anyway)");
+            continue;
+        }
+        gint64 left = target_deadline - g_get_monotonic_time();
+        cfg.deadline_us = g_get_monotonic_time() + MAX(left / (gint64)(n - i), 0);
+        cfg.server = &pl->addr;
+        chk_check_run(&cfg, r, s, &interrupted);
+        if (interrupted)
+            break;
+    }
+    /* Round-robin DNS with a dead node: some addresses work and others do not. */
+    if (places->len > 1) {
+        guint ok = 0, bad = 0;
+        for (guint i = first; i < r->sessions->len; i++)
+            rpt_session_verdict(g_ptr_array_index(r->sessions, i)) == RPT_FAIL ? bad++ : ok++;
+        JsonObject *per = json_object_new();
+        for (guint i = first; i < r->sessions->len; i++) {
+            struct rpt_session *s = g_ptr_array_index(r->sessions, i);
+            json_object_set_string_member(per, s->target.address ? s->target.address : s->name,
+                                          rpt_status_name(rpt_session_verdict(s)));
+        }
+        json_object_set_object_member(dns_det, "per_address", per);
+        if (ok && bad) {
+            char *sum = g_strdup_printf("%s: %u of %u addresses fail the checklist while %u "
+                                        "pass", t->uri.host, bad, ok + bad, ok);
+            for (guint i = first; i < r->sessions->len; i++) {
+                struct rpt_session *s = g_ptr_array_index(r->sessions, i);
+                chk_verdict_public(s, rpt_step_find(s, "dns"), RPT_WARN, "dns-partial", sum);
+            }
+            g_free(sum);
+        }
+    }
+    json_object_unref(dns_det);
+    g_array_unref(places);
+    g_free(why);
+    g_strfreev(only);
+}
+
 int tp_cmd_check(int argc, char **argv)
 {
     struct check_opts o = {.timeout = 30.0};
@@ -213,10 +433,18 @@ int tp_cmd_check(int argc, char **argv)
          "read the password from the first line of F (or set TURNPROBE_PASSWORD)", "F"},
         {"password", 'p', 0, G_OPTION_ARG_STRING, &o.password_cli,
          "the password (visible to other users in ps: prefer --password-file)", "PW"},
-        {"json", 0, 0, G_OPTION_ARG_FILENAME, &o.json, "write the JSON report to FILE (- for "
-                                                        "standard output)", "FILE"},
+        {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &o.secret_file,
+         "a TURN REST shared secret (coturn static-auth-secret): mint a time-limited credential "
+         "for --user (or set TURNPROBE_SECRET)", "F"},
+        {"user", 0, 0, G_OPTION_ARG_STRING, &o.rest_user,
+         "the user part of the minted time-limited username", "NAME"},
+        {"ice-servers", 0, 0, G_OPTION_ARG_FILENAME, &o.ice_servers,
+         "check every URL of a WebRTC iceServers JSON (FILE or - for standard input)", "FILE"},
+        {"json", 0, 0, G_OPTION_ARG_FILENAME, &o.json,
+         "write the JSON report to FILE (- for standard output)", "FILE"},
+        {"md", 0, 0, G_OPTION_ARG_FILENAME, &o.md, "write the Markdown report to FILE", "FILE"},
         {"format", 0, 0, G_OPTION_ARG_STRING, &o.format,
-         "what to print on standard output: text (default) or json", "FMT"},
+         "what to print on standard output: text (default), json or md", "FMT"},
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.timeout,
          "one deadline for the whole run, in seconds (default 30)", "SECS"},
         {"peer", 0, 0, G_OPTION_ARG_STRING, &o.peer,
@@ -236,13 +464,16 @@ int tp_cmd_check(int argc, char **argv)
          "WHEN"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *octx = g_option_context_new("URI - the TURN checklist against a server");
+    GOptionContext *octx =
+        g_option_context_new("URI... - the TURN checklist against a server");
     GOptionGroup *grp = g_option_group_new("check", "", "", &o, NULL);
     g_option_group_add_entries(grp, entries);
     g_option_context_set_main_group(octx, grp);
     g_option_context_set_description(
         octx,
-        "URI is turn:HOST[:PORT][?transport=udp|tcp] or stun:HOST[:PORT] (RFC 7065).\n"
+        "URI is turn:HOST[:PORT][?transport=udp|tcp] or stun:HOST[:PORT] (RFC 7065); without\n"
+        "a port, SRV records (_turn._udp, _turn._tcp) are looked up first (RFC 5928). Every\n"
+        "address of the host is checked on its own.\n"
         "Steps: settings dns tls binding allocate permission send-data channel ice refresh\n"
         "policy. Exit status: 0 every step passed (warnings allowed), 1 a step failed,\n"
         "2 bad usage or input, 3 internal error.\n");
@@ -251,35 +482,29 @@ int tp_cmd_check(int argc, char **argv)
     int rc = TP_EXIT_USAGE;
     struct chk_config cfg = {0};
     struct rpt_result *r = NULL;
-    GArray *addrs = NULL;
-    char why[256];
+    GPtrArray *targets = g_ptr_array_new_with_free_func(target_free);
+    char *password = NULL, *secret = NULL;
+    struct tp_ice_config *ice = NULL;
     if (!g_option_context_parse(octx, &argc, &argv, &err)) {
         rc = tp_usage_error("check", "%s", err->message);
         goto out;
     }
-    if (argc != 2) {
-        rc = tp_usage_error("check", "give one TURN or STUN URI (see turnprobe check --help)");
-        goto out;
-    }
-    if (sl_uri_parse(&cfg.uri, argv[1], why, sizeof(why)) != SL_OK) {
-        rc = tp_usage_error("check", "uri-invalid: %s", why);
-        goto out;
-    }
-    if (cfg.uri.secure) {
-        rc = tp_usage_error("check", "%s: TLS and DTLS (turns:, stuns:) are not supported by this "
-                                     "version yet; use turn: with ?transport=udp or tcp",
-                            argv[1]);
+    if ((argc < 2) == !o.ice_servers) {
+        rc = tp_usage_error("check", "give a TURN or STUN URI, or --ice-servers FILE (see "
+                                     "turnprobe check --help)");
         goto out;
     }
     if (o.timeout <= 0 || o.timeout > 3600) {
         rc = tp_usage_error("check", "--timeout must be between 0 and 3600 seconds");
         goto out;
     }
-    if (o.format && strcmp(o.format, "text") != 0 && strcmp(o.format, "json") != 0) {
-        rc = tp_usage_error("check", "--format must be text or json");
+    if (o.format && strcmp(o.format, "text") != 0 && strcmp(o.format, "json") != 0 &&
+        strcmp(o.format, "md") != 0) {
+        rc = tp_usage_error("check", "--format must be text, json or md");
         goto out;
     }
-    if (o.color && strcmp(o.color, "auto") && strcmp(o.color, "always") && strcmp(o.color, "never")) {
+    if (o.color && strcmp(o.color, "auto") && strcmp(o.color, "always") &&
+        strcmp(o.color, "never")) {
         rc = tp_usage_error("check", "--color must be auto, always or never");
         goto out;
     }
@@ -292,56 +517,102 @@ int tp_cmd_check(int argc, char **argv)
         rc = tp_usage_error("check", "%s", err->message);
         goto out;
     }
-    cfg.password = tp_secret_load(o.password_file, "TURNPROBE_PASSWORD", o.password_cli,
-                                  "password", &err);
+    password = tp_secret_load(o.password_file, "TURNPROBE_PASSWORD", o.password_cli, "password",
+                              &err);
+    if (!err)
+        secret = tp_secret_load(o.secret_file, o.rest_user ? "TURNPROBE_SECRET" : NULL, NULL,
+                                "TURN REST secret", &err);
     if (err) {
         rc = tp_usage_error("check", "%s", err->message);
         goto out;
     }
-    cfg.uri_text = argv[1];
-    cfg.username = o.username;
+    char *username = g_strdup(o.username);
+    if (secret || o.rest_user) {
+        if (!secret || !o.rest_user) {
+            g_free(username);
+            rc = tp_usage_error("check", "--secret-file and --user go together (a TURN REST "
+                                         "credential is minted from both)");
+            goto out;
+        }
+        char u[SL_REST_USERNAME_MAX + 1], pw[SL_REST_PASSWORD_SIZE];
+        int mrc = sl_rest_mint(secret, o.rest_user, g_get_real_time() / G_USEC_PER_SEC, 86400,
+                               ':', u, sizeof(u), pw, sizeof(pw));
+        if (mrc != SL_OK) {
+            g_free(username);
+            rc = tp_usage_error("check", "cannot mint a credential for user \"%s\": %s",
+                                o.rest_user, sl_strerror(mrc));
+            goto out;
+        }
+        g_free(username);
+        username = g_strdup(u);
+        tp_secret_free(password);
+        password = g_strdup(pw);
+        memset(pw, 0, sizeof(pw));
+    }
+    if (o.ice_servers) {
+        ice = tp_ice_config_load(o.ice_servers, &err);
+        if (!ice) {
+            g_free(username);
+            rc = tp_usage_error("check", "%s", err->message);
+            goto out;
+        }
+        for (guint i = 0; i < ice->urls->len; i++) {
+            const struct tp_ice_url *u = g_ptr_array_index(ice->urls, i);
+            struct target *t = g_new0(struct target, 1);
+            t->text = g_strdup(u->uri);
+            t->error = g_strdup(u->error);
+            t->uri = u->parsed;
+            t->username = g_strdup(u->username ? u->username : username);
+            t->password = g_strdup(u->credential ? u->credential : password);
+            g_ptr_array_add(targets, t);
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        struct target *t = g_new0(struct target, 1);
+        char why[256];
+        t->text = g_strdup(argv[i]);
+        if (sl_uri_parse(&t->uri, argv[i], why, sizeof(why)) != SL_OK) {
+            if (!o.ice_servers && argc == 2) {
+                target_free(t);
+                g_free(username);
+                rc = tp_usage_error("check", "uri-invalid: %s", why);
+                goto out;
+            }
+            t->error = g_strdup(why);
+        } else if (t->uri.secure) {
+            g_free(username);
+            target_free(t);
+            rc = tp_usage_error("check", "%s: TLS and DTLS (turns:, stuns:) are not supported by "
+                                         "this version yet; use turn: with ?transport=udp or tcp",
+                                argv[i]);
+            goto out;
+        }
+        t->username = g_strdup(username);
+        t->password = g_strdup(password);
+        g_ptr_array_add(targets, t);
+    }
+    g_free(username);
+
     cfg.have_peer = o.peer != NULL;
     cfg.timeout_s = o.timeout;
     cfg.family = o.ipv4 ? 4 : o.ipv6 ? 6 : 0;
     sl_txn_cfg_default(&cfg.txn, FALSE);
     cfg.deadline_us = g_get_monotonic_time() + (gint64)(o.timeout * G_USEC_PER_SEC);
-    if (!cfg.uri.turn) {
-        /* stun: URIs have only the binding step (RFC 7064). */
-        g_strfreev(cfg.only);
-        cfg.only = g_strsplit("binding", ",", -1);
-    }
 
     guint sig = g_unix_signal_add(SIGINT, on_sigint, NULL);
     guint sigterm = g_unix_signal_add(SIGTERM, on_sigint, NULL);
     r = rpt_result_new("check", TP_VERSION);
-    char canon[300];
-    sl_uri_format(&cfg.uri, canon, sizeof(canon));
-    struct rpt_session *s = rpt_session_add(r, canon);
-    s->target.uri = g_strdup(canon);
-    s->target.host = g_strdup(cfg.uri.host);
-    s->target.port = cfg.uri.port;
-    s->target.transport = g_strdup(sl_uri_transport_name(cfg.uri.transport));
-    s->target.username = g_strdup(cfg.username);
-    s->target.password_info =
-        cfg.password ? g_strdup_printf("given (%ld characters)", g_utf8_strlen(cfg.password, -1))
-                     : g_strdup("not given");
-
-    gboolean go = step_settings(s, &cfg, &o);
-    addrs = step_dns(s, &cfg.uri, cfg.family, cfg.deadline_us);
-    struct rpt_step *tls = rpt_step_add(s, "tls");
-    rpt_step_set(tls, RPT_SKIP, "ok", "skipped: not a turns: URI", NULL);
-    if (!go) {
-        const char *ids[] = {"binding", "allocate", "permission", "send-data",
-                             "channel", "ice",      "refresh",    "policy"};
-        for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
-            struct rpt_step *st = rpt_step_add(s, ids[i]);
-            rpt_step_set(st, RPT_SKIP, "ok",
-                         "skipped: the credential has expired (--no-precheck sends anyway)",
-                         NULL);
+    for (guint i = 0; i < targets->len && !interrupted; i++) {
+        struct target *t = g_ptr_array_index(targets, i);
+        if (!t->error && t->uri.secure) {
+            struct rpt_session *s = new_session(r, t, t->text);
+            rpt_step_set(rpt_step_add(s, "settings"), RPT_SKIP, "ok",
+                         "skipped: TLS and DTLS (turns:, stuns:) are not supported by this "
+                         "version yet", NULL);
+            skip_live(s, "turns:/stuns: not supported yet");
+            continue;
         }
-    } else if (addrs->len > 0) {
-        cfg.server = &g_array_index(addrs, struct sl_addr, 0);
-        chk_check_run(&cfg, r, s, &interrupted);
+        check_target(r, &cfg, t, &o, targets->len - i);
     }
     r->duration_ms = (double)(g_get_real_time() - r->start_us) / 1000.0;
     g_source_remove(sig);
@@ -353,15 +624,23 @@ int tp_cmd_check(int argc, char **argv)
         g_clear_error(&err);
         rc = TP_EXIT_INTERNAL;
     }
-    if (!o.quiet) {
+    if (o.md && !rpt_md_write(r, o.md, &err)) {
+        fprintf(stderr, "turnprobe check: cannot write the Markdown report: %s\n", err->message);
+        g_clear_error(&err);
+        rc = TP_EXIT_INTERNAL;
+    }
+    gboolean stdout_taken = (o.json && strcmp(o.json, "-") == 0) || (o.md && strcmp(o.md, "-") == 0);
+    if (!o.quiet && !stdout_taken) {
         if (o.format && strcmp(o.format, "json") == 0) {
-            if (!o.json || strcmp(o.json, "-") != 0) {
-                char *j = rpt_json_to_string(r);
-                fputs(j, stdout);
-                fputc('\n', stdout);
-                g_free(j);
-            }
-        } else if (!o.json || strcmp(o.json, "-") != 0) {
+            char *j = rpt_json_to_string(r);
+            fputs(j, stdout);
+            fputc('\n', stdout);
+            g_free(j);
+        } else if (o.format && strcmp(o.format, "md") == 0) {
+            char *m = rpt_md_to_string(r);
+            fputs(m, stdout);
+            g_free(m);
+        } else {
             struct rpt_text_opts to = {want_color(o.color), TRUE, o.verbose};
             rpt_text_write(r, stdout, &to);
         }
@@ -370,9 +649,10 @@ int tp_cmd_check(int argc, char **argv)
         rc = rc == TP_EXIT_OK ? TP_EXIT_FAIL : rc;
 out:
     rpt_result_free(r);
-    if (addrs)
-        g_array_unref(addrs);
-    tp_secret_free(cfg.password);
+    g_ptr_array_unref(targets);
+    tp_ice_config_free(ice);
+    tp_secret_free(password);
+    tp_secret_free(secret);
     g_strfreev(cfg.skip);
     g_strfreev(cfg.only);
     g_clear_error(&err);
@@ -382,7 +662,11 @@ out:
         memset(o.password_cli, 0, strlen(o.password_cli));
         g_free(o.password_cli);
     }
+    g_free(o.secret_file);
+    g_free(o.rest_user);
+    g_free(o.ice_servers);
     g_free(o.json);
+    g_free(o.md);
     g_free(o.format);
     g_free(o.peer);
     g_free(o.skip);
