@@ -161,7 +161,7 @@ static gboolean looks_time_limited(const char *user)
 }
 
 static void fail_view(const struct rpt_result *r, struct rpt_session *s, struct rpt_step *st,
-                      const struct alloc_view *v, const char *ep)
+                      const struct alloc_view *v, const char *ep, gboolean other_ok)
 {
     (void)r;
     const struct rpt_txn *t = v->last;
@@ -201,11 +201,15 @@ static void fail_view(const struct rpt_result *r, struct rpt_session *s, struct 
     } else if (t->outcome == RPT_TXN_ERROR && t->error_code == 300) {
         diag = "alternate-server";
         g_string_append(sum, "redirected again by the alternate server (300 twice)");
-    } else if (t->outcome == RPT_TXN_ERROR && t->error_code == 486 && peer) {
+    } else if (t->outcome == RPT_TXN_ERROR && t->error_code == 486 && (peer || other_ok)) {
+        /* Both allocations go out together: whichever the server handles second is refused. */
         g_string_append(sum, why);
-        g_string_append(hint, "The user may hold only one allocation (coturn user-quota): the "
-                              "first allocation succeeded and the second, which turnprobe makes "
-                              "as its own test peer, was refused. Real clients make one "
+        if (!peer)
+            g_string_append(sum, "; the test peer's allocation, made at the same time, took the "
+                                 "user's only slot");
+        g_string_append(hint, "The user may hold only one allocation (coturn user-quota): "
+                              "turnprobe makes two at once, its own and its test peer's, and the "
+                              "server refused the second it handled. Real clients make one "
                               "allocation per candidate, so a quota of 1 breaks calls that "
                               "gather several; raise user-quota, or test with --peer ADDR:PORT "
                               "and an external echo peer.");
@@ -266,7 +270,7 @@ void chk_allocate_judge(const struct rpt_result *r, struct rpt_session *s)
         goto out;
     }
     if (!cv.ok) {
-        fail_view(r, s, st, &cv, "client");
+        fail_view(r, s, st, &cv, "client", pv.ok);
         goto out;
     }
     char rel[SL_ADDR_STRLEN], map[SL_ADDR_STRLEN];
@@ -286,7 +290,7 @@ void chk_allocate_judge(const struct rpt_result *r, struct rpt_session *s)
         goto out;
     }
     if (pv.attempted && !pv.ok) {
-        fail_view(r, s, st, &pv, "peer");
+        fail_view(r, s, st, &pv, "peer", cv.ok);
         goto out;
     }
     if (pv.ok) {
