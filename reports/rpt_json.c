@@ -174,6 +174,12 @@ static void add_txns(JsonBuilder *b, const struct rpt_session *s)
         }
         if (t->resp_pkt)
             add_double(b, "rtt_ms", t->rtt_ms);
+        if (t->authenticated) {
+            json_builder_set_member_name(b, "authenticated");
+            json_builder_add_boolean_value(b, TRUE);
+        }
+        if (t->integrity)
+            add_req_str(b, "integrity", t->integrity > 0 ? "valid" : "invalid");
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
