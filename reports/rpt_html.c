@@ -588,7 +588,8 @@ static const char css[] =
     "table.kv table.kv{margin:0}table.kv td{word-break:break-word}"
     "ul.vl{margin:0;padding-left:18px}"
     ".checklist td.ic{width:30px;padding-top:8px}"
-    ".checklist .stt{font-weight:600}"
+    ".checklist .stt{font-weight:600}.checklist td.stc{min-width:270px}"
+    ".checklist code.sid{font-size:11.5px;color:var(--muted)}"
     ".checklist tr.st-fail{background:#fef2f2;box-shadow:inset 5px 0 0 var(--fail)}"
     ".checklist tr.st-warn{background:#fffbeb;box-shadow:inset 5px 0 0 var(--warn)}"
     ".checklist tr.st-skip td{color:var(--muted)}"
@@ -652,6 +653,13 @@ static void render_counts(GString *o, const struct rpt_result *r)
                            "skipped</span><span>%u packet%s</span>",
                            n[RPT_PASS], n[RPT_WARN], n[RPT_WARN] == 1 ? "" : "s", n[RPT_FAIL],
                            n[RPT_SKIP], r->packets->len, r->packets->len == 1 ? "" : "s");
+    if (r->sessions->len > 1) {
+        guint failed = 0;
+        for (guint i = 0; i < r->sessions->len; i++)
+            failed += rpt_session_verdict(g_ptr_array_index(r->sessions, i)) == RPT_FAIL;
+        g_string_append_printf(o, "<span><b>%u</b> of %u targets failed</span>", failed,
+                               r->sessions->len);
+    }
     if (r->duration_ms > 0) {
         g_string_append(o, "<span>run took ");
         append_ms(o, r->duration_ms);
@@ -917,9 +925,9 @@ static void render_checklist(GString *o, const struct sess_ctx *c)
         step_anchor(o, c->si, st->id);
         g_string_append(o, "\"><td class=\"ic\">");
         status_icon(o, st->status);
-        g_string_append(o, "</td><td><div class=\"stt\">");
+        g_string_append(o, "</td><td class=\"stc\"><span class=\"stt\">");
         esc(o, rpt_step_title(st->id));
-        g_string_append(o, "</div><code>");
+        g_string_append(o, "</span> <code class=\"sid\">");
         esc(o, st->id);
         g_string_append(o, "</code></td><td>");
         const struct rpt_diag *d = st->diagnosis ? rpt_diag_find(st->diagnosis) : NULL;
@@ -998,8 +1006,8 @@ static void render_findings(GString *o, const struct sess_ctx *c)
 
 /* ---- Waterfall --------------------------------------------------------------------------- */
 #define WF_W     1120
-#define WF_LABEL 250
-#define WF_BAR0  260
+#define WF_LABEL 280
+#define WF_BAR0  290
 #define WF_BAR1  1020
 #define WF_ROW   24
 #define WF_TOP   26
@@ -1031,6 +1039,19 @@ static void render_waterfall(GString *o, const struct sess_ctx *c)
     /* A step starts at its first packet; one without packets follows the previous step. */
     double *start = g_new0(double, n);
     double cursor = 0, total = r->duration_ms > 0 ? r->duration_ms : 0;
+    /* The steps before the first packet end where it starts (in a run of several sessions,
+     * a later session's settings step is not at zero). */
+    double lead = 0;
+    for (guint k = 0; k < n; k++) {
+        const struct rpt_step *st = g_ptr_array_index(s->steps, k);
+        const struct rpt_packet *p =
+            st->packets->len ? rpt_packet_get(r, g_array_index(st->packets, guint, 0)) : NULL;
+        if (p) {
+            cursor = MAX(0, rpt_packet_time(r, p) * 1000 - lead);
+            break;
+        }
+        lead += st->duration_ms > 0 ? st->duration_ms : 0;
+    }
     for (guint k = 0; k < n; k++) {
         const struct rpt_step *st = g_ptr_array_index(s->steps, k);
         double first = -1;
@@ -1066,7 +1087,7 @@ static void render_waterfall(GString *o, const struct sess_ctx *c)
     for (guint k = 0; k < n; k++) {
         const struct rpt_step *st = g_ptr_array_index(s->steps, k);
         int y = WF_TOP + (int)k * WF_ROW;
-        char *title = ellipsize(rpt_step_title(st->id), 34);
+        char *title = ellipsize(rpt_step_title(st->id), 40);
         g_string_append(o, "<a href=\"#");
         step_anchor(o, c->si, st->id);
         g_string_append_printf(o, "\"><text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
@@ -1125,8 +1146,10 @@ static void render_waterfall(GString *o, const struct sess_ctx *c)
 #define LAD_GAP      42
 #define COLLAPSE_MIN 12 /* a run of relayed data this long is collapsed ... */
 #define COLLAPSE_KEEP 3 /* ... to its first and last packets */
+#define LAD_SILENCE  20
+#define SILENCE_US   1000000 /* a pause this long is marked: the rows are not to scale */
 
-enum row_kind { ROW_GROUP, ROW_PACKET, ROW_COLLAPSED };
+enum row_kind { ROW_GROUP, ROW_PACKET, ROW_COLLAPSED, ROW_SILENCE };
 
 struct row {
     enum row_kind kind;
@@ -1201,6 +1224,12 @@ static guint plan_rows(const struct sess_ctx *c, GArray *rows, int *height)
     gboolean first = TRUE;
     for (guint i = 0; i < c->pkts->len;) {
         const struct rpt_packet *p = g_ptr_array_index(c->pkts, i);
+        const struct rpt_packet *before = i ? g_ptr_array_index(c->pkts, i - 1) : NULL;
+        if (before && p->t_us - before->t_us >= SILENCE_US) {
+            struct row sr = {ROW_SILENCE, i - 1, i, y};
+            g_array_append_val(rows, sr);
+            y += LAD_SILENCE;
+        }
         if (first || g_strcmp0(p->step, prev_step) != 0) {
             struct row g = {ROW_GROUP, i, i, y};
             g_array_append_val(rows, g);
@@ -1238,6 +1267,18 @@ static guint plan_rows(const struct sess_ctx *c, GArray *rows, int *height)
     }
     *height = y + 14;
     return rows->len;
+}
+
+static void ladder_silence(GString *o, const struct sess_ctx *c, guint a, guint b, int y)
+{
+    const struct rpt_packet *pa = g_ptr_array_index(c->pkts, a);
+    const struct rpt_packet *pb = g_ptr_array_index(c->pkts, b);
+    g_string_append_printf(o,
+                           "<text x=\"62\" y=\"%d\" class=\"tm\" "
+                           "style=\"font-style:italic\">\xe2\x8b\xae ",
+                           y + 14);
+    append_ms(o, (double)(pb->t_us - pa->t_us) / 1000);
+    g_string_append(o, " without a packet</text>");
 }
 
 static int side_x(const struct cols *x, const struct rpt_packet *p)
@@ -1351,8 +1392,9 @@ static void ladder_packet(GString *o, struct sess_ctx *c, const struct cols *x,
     /* The note column: a verdict that is not "ok" first, then what the packet proves. */
     GString *note = g_string_new(NULL);
     if (unans)
-        g_string_append_printf(note, "no answer (%s). ",
-                               rpt_txn_outcome_name((enum rpt_txn_outcome)(unans - 1)));
+        g_string_append_printf(note, "no answer (%s)%s",
+                               rpt_txn_outcome_name((enum rpt_txn_outcome)(unans - 1)),
+                               p->note ? ": " : "");
     if (st != RPT_PASS && p->verdict)
         g_string_append_printf(note, "%s: ", p->verdict);
     if (p->note)
@@ -1498,6 +1540,15 @@ static void render_ladder(GString *o, struct sess_ctx *c)
                                    "stroke=\"%s\" stroke-width=\"%s\"/>",
                                    lifelines[i], lifelines[i], height - 4,
                                    i == 1 ? "#475569" : "#94a3b8", i == 1 ? "3" : "1.5");
+    /* A pause breaks the lifelines, as in a sequence diagram: the rows are not to scale. */
+    for (guint i = 0; i < rows->len; i++) {
+        const struct row *rw = &g_array_index(rows, struct row, i);
+        if (rw->kind == ROW_SILENCE)
+            g_string_append_printf(o,
+                                   "<rect x=\"160\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                                   "fill=\"#fff\"/>",
+                                   rw->y + 5, LAD_W - 160, LAD_SILENCE - 10);
+    }
     g_string_append(o, "<text x=\"10\" y=\"30\" class=\"cs\">frame</text>"
                        "<text x=\"62\" y=\"30\" class=\"cs\">time (s)</text>");
     column_head(o, c, x.client, 0, "client", "our socket(s)");
@@ -1516,6 +1567,9 @@ static void render_ladder(GString *o, struct sess_ctx *c)
             break;
         case ROW_COLLAPSED:
             ladder_collapsed(o, c, &x, rw->a, rw->b, rw->y);
+            break;
+        case ROW_SILENCE:
+            ladder_silence(o, c, rw->a, rw->b, rw->y);
             break;
         }
     }

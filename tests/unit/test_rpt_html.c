@@ -596,6 +596,7 @@ static void test_busy(void)
     g_assert_nonnull(strstr(d.text->str, "#24\xe2\x80\x93#317"));
     /* Several sessions: the summary at the top and one section each. */
     assert_has_id(&d, "summary");
+    g_assert_nonnull(strstr(html, "<b>2</b> of 3 targets failed"));
     for (int i = 0; i < 3; i++) {
         char id[32];
         g_snprintf(id, sizeof(id), "session-%d", i);
