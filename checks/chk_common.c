@@ -111,6 +111,13 @@ int chk_txn_response(const struct rpt_result *r, const struct rpt_txn *t, struct
 void chk_step_packets(const struct rpt_result *r, struct rpt_step *st)
 {
     g_array_set_size(st->packets, 0);
+    /* Every judge gathers its packets here, and does so from a session's evidence; annotate
+     * the same evidence on the way. */
+    for (guint i = 0; i < r->sessions->len; i++) {
+        const struct rpt_session *s = g_ptr_array_index(r->sessions, i);
+        if (g_ptr_array_find(s->steps, st, NULL))
+            chk_annotate_txns(r, s, st->id);
+    }
     for (guint i = 0; i < r->packets->len; i++) {
         const struct rpt_packet *p = g_ptr_array_index(r->packets, i);
         if (g_strcmp0(p->step, st->id) == 0)
@@ -158,4 +165,73 @@ void chk_verdict_public(struct rpt_session *s, struct rpt_step *st, enum rpt_sta
                         const char *diag, const char *summary)
 {
     chk_verdict(s, st, status, diag, summary, NULL);
+}
+
+static char *response_note(const struct rpt_result *r, const struct rpt_txn *t)
+{
+    struct sl_msg m;
+    struct sl_addr a;
+    char buf[SL_ADDR_STRLEN];
+    if (chk_txn_response(r, t, &m) != SL_OK)
+        return NULL;
+    if (t->method == SL_ALLOCATE && sl_msg_get_addr(&m, SL_ATTR_XOR_RELAYED_ADDRESS, &a) == SL_OK) {
+        uint32_t lt = 0;
+        sl_msg_get_u32(&m, SL_ATTR_LIFETIME, &lt);
+        return g_strdup_printf("relayed address %s, lifetime %u s",
+                               sl_addr_format(&a, buf, sizeof(buf), TRUE), lt);
+    }
+    if (t->method == SL_BINDING && sl_msg_get_addr(&m, SL_ATTR_XOR_MAPPED_ADDRESS, &a) == SL_OK)
+        return g_strdup_printf("the server sees us as %s", sl_addr_format(&a, buf, sizeof(buf), TRUE));
+    if (t->outcome == RPT_TXN_ERROR && t->error_code == 401 && !t->authenticated) {
+        const uint8_t *v;
+        size_t len;
+        if (sl_msg_get_bytes(&m, SL_ATTR_REALM, &v, &len) == SL_OK)
+            return g_strdup_printf("the expected challenge (realm \"%.*s\")", (int)MIN(len, 128),
+                                   (const char *)v);
+        return g_strdup("a challenge without REALM");
+    }
+    return NULL;
+}
+
+void chk_annotate_txns(const struct rpt_result *r, const struct rpt_session *s, const char *step)
+{
+    GPtrArray *txns = chk_txns_of(s, step, NULL);
+    for (guint i = 0; i < txns->len; i++) {
+        const struct rpt_txn *t = g_ptr_array_index(txns, i);
+        const struct rpt_txn *next = i + 1 < txns->len ? g_ptr_array_index(txns, i + 1) : NULL;
+        struct rpt_packet *p = t->resp_pkt ? rpt_packet_get(r, t->resp_pkt) : NULL;
+        if (!p) {
+            /* No answer: the last transmission carries the verdict. */
+            guint last = t->req_pkts->len ? g_array_index(t->req_pkts, guint, t->req_pkts->len - 1) : 0;
+            struct rpt_packet *q = last ? rpt_packet_get(r, last) : NULL;
+            if (q && !q->verdict)
+                rpt_packet_annotate(q, NULL, chk_txn_diagnosis(t, step),
+                                    t->outcome == RPT_TXN_TIMEOUT ? "no response to this request"
+                                                                  : NULL);
+            continue;
+        }
+        if (p->verdict)
+            continue;
+        char *note = response_note(r, t);
+        const char *verdict = "ok";
+        if (t->outcome == RPT_TXN_SUCCESS) {
+            if (t->integrity < 0)
+                verdict = "integrity-invalid";
+        } else if (t->outcome == RPT_TXN_ERROR && t->error_code == 401 && !t->authenticated) {
+            /* the normal challenge */
+        } else if (t->outcome == RPT_TXN_ERROR && t->error_code == 438 && next &&
+                   next->outcome == RPT_TXN_SUCCESS) {
+            g_free(note);
+            note = g_strdup("stale nonce: retried with the new one");
+        } else if (t->outcome == RPT_TXN_ERROR && t->error_code == 401) {
+            verdict = "auth-rejected";
+            g_free(note);
+            note = g_strdup("401 again after MESSAGE-INTEGRITY");
+        } else {
+            verdict = chk_txn_diagnosis(t, step);
+        }
+        rpt_packet_annotate(p, NULL, verdict, note);
+        g_free(note);
+    }
+    g_ptr_array_unref(txns);
 }

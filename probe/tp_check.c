@@ -8,6 +8,8 @@
 #include "chk.h"
 #include "rpt_json.h"
 #include "rpt_md.h"
+#include "rpt_pcapng.h"
+#include "rpt_redact.h"
 #include "rpt_text.h"
 #include "sl_rest.h"
 #include "sl_uri.h"
@@ -17,9 +19,9 @@
 
 struct check_opts {
     char *username, *password_file, *password_cli, *secret_file, *rest_user, *ice_servers;
-    char *json, *md, *format, *peer, *skip, *only, *color;
+    char *json, *md, *pcap, *capture, *format, *peer, *skip, *only, *color;
     double timeout;
-    gboolean ipv4, ipv6, quiet, no_precheck;
+    gboolean ipv4, ipv6, quiet, no_precheck, redact;
     int verbose;
 };
 
@@ -443,6 +445,15 @@ int tp_cmd_check(int argc, char **argv)
         {"json", 0, 0, G_OPTION_ARG_FILENAME, &o.json,
          "write the JSON report to FILE (- for standard output)", "FILE"},
         {"md", 0, 0, G_OPTION_ARG_FILENAME, &o.md, "write the Markdown report to FILE", "FILE"},
+        {"pcap", 0, 0, G_OPTION_ARG_FILENAME, &o.pcap,
+         "write every packet of the check to FILE as pcapng, each commented with its step and "
+         "verdict", "FILE"},
+        {"capture", 0, 0, G_OPTION_ARG_STRING, &o.capture,
+         "where --pcap's packets come from: self (rebuilt from what turnprobe sent and received; "
+         "the default) or off", "MODE"},
+        {"redact", 0, 0, G_OPTION_ARG_NONE, &o.redact,
+         "replace usernames, realms, nonces, host names and public addresses with stable labels "
+         "in every report", NULL},
         {"format", 0, 0, G_OPTION_ARG_STRING, &o.format,
          "what to print on standard output: text (default), json or md", "FMT"},
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.timeout,
@@ -501,6 +512,10 @@ int tp_cmd_check(int argc, char **argv)
     if (o.format && strcmp(o.format, "text") != 0 && strcmp(o.format, "json") != 0 &&
         strcmp(o.format, "md") != 0) {
         rc = tp_usage_error("check", "--format must be text, json or md");
+        goto out;
+    }
+    if (o.capture && strcmp(o.capture, "self") != 0 && strcmp(o.capture, "off") != 0) {
+        rc = tp_usage_error("check", "--capture must be self or off");
         goto out;
     }
     if (o.color && strcmp(o.color, "auto") && strcmp(o.color, "always") &&
@@ -619,6 +634,16 @@ int tp_cmd_check(int argc, char **argv)
     g_source_remove(sigterm);
 
     rc = rpt_result_verdict(r) == RPT_FAIL ? TP_EXIT_FAIL : TP_EXIT_OK;
+    if (o.redact)
+        rpt_redact(r);
+    /* The capture is written whatever the outcome: a failed or interrupted check is exactly
+     * when it matters. */
+    if (o.pcap && !(o.capture && strcmp(o.capture, "off") == 0) &&
+        !rpt_pcapng_write(r, o.pcap, &err)) {
+        fprintf(stderr, "turnprobe check: cannot write the capture: %s\n", err->message);
+        g_clear_error(&err);
+        rc = TP_EXIT_INTERNAL;
+    }
     if (o.json && !rpt_json_write(r, o.json, &err)) {
         fprintf(stderr, "turnprobe check: cannot write the JSON report: %s\n", err->message);
         g_clear_error(&err);
@@ -667,6 +692,8 @@ out:
     g_free(o.ice_servers);
     g_free(o.json);
     g_free(o.md);
+    g_free(o.pcap);
+    g_free(o.capture);
     g_free(o.format);
     g_free(o.peer);
     g_free(o.skip);
