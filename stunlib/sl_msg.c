@@ -66,7 +66,9 @@ static int check_error_code(const uint8_t *v, size_t len)
     uint8_t cls = v[2] & 0x07, num = v[3];
     if (cls < 3 || cls > 6 || num > 99)
         return SL_EBADATTR;
-    return len - 4 > SL_MAX_TEXT ? SL_ETOOLONG : SL_OK;
+    /* "The reason phrase MUST be a UTF-8-encoded sequence of fewer than 128 characters (which
+     * can be as long as 509 bytes when encoding them or 763 bytes when decoding them)." */
+    return check_text(v + 4, len - 4, SL_MAX_TEXT);
 }
 
 static int check_pwalgs(const uint8_t *v, size_t len)
@@ -237,6 +239,11 @@ int sl_msg_decode(struct sl_msg *m, const uint8_t *buf, size_t len, unsigned fla
         }
         if (m->nattrs == SL_MAX_ATTRS)
             return fail(m, SL_ETOOMANY, type, off, alen, left);
+        /* struct sl_attr keeps a 16-bit offset: an attribute that starts past 65535 (possible
+         * only in a message of nearly 64 KiB, over TCP) cannot be indexed, so refuse the message
+         * rather than point the getters at the wrong bytes. */
+        if (off > UINT16_MAX)
+            return fail(m, SL_ETOOMANY, type, off, alen, left);
 
         int err = check_attr(type, buf + off + 4, alen);
         if (err != SL_OK)
@@ -322,7 +329,11 @@ const char *sl_msg_explain(const struct sl_msg *m, int err, char *buf, size_t n)
                  w->off);
         break;
     case SL_ETOOMANY:
-        snprintf(buf, n, "more than %d attributes (at offset %zu)", SL_MAX_ATTRS, w->off);
+        if (w->off > UINT16_MAX)
+            snprintf(buf, n, "%s at offset %zu starts past the 64 KiB a decoded message indexes",
+                     attr, w->off);
+        else
+            snprintf(buf, n, "more than %d attributes (at offset %zu)", SL_MAX_ATTRS, w->off);
         break;
     default:
         snprintf(buf, n, "%s", sl_strerror(err));
