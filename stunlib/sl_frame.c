@@ -39,6 +39,19 @@ size_t sl_framer_feed(struct sl_framer *f, const uint8_t *p, size_t n)
     return take;
 }
 
+/* HTTP where TURN was expected (a web server or proxy on 443, a GET from a scanner): "GET ",
+ * "HEAD", "HTTP/1.1" and the like read as ChannelData on a valid channel (0x4745 for "GE")
+ * with a length of 16-21 KB, and the framer would wait for it instead of giving up. A real
+ * ChannelData record would need both that channel and exactly that length. */
+static bool looks_like_http(const uint8_t *p)
+{
+    static const char *const tokens[] = {"GET ", "HEAD", "HTTP", "OPTI", "CONN", "DELE"};
+    for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+        if (memcmp(p, tokens[i], 4) == 0)
+            return true;
+    return false;
+}
+
 int sl_framer_next(struct sl_framer *f, struct sl_frame *out)
 {
     if (f->err)
@@ -58,7 +71,11 @@ int sl_framer_next(struct sl_framer *f, struct sl_frame *out)
             f->err = SL_EFRAME;
             return f->err;
         }
-        if (avail >= 8 && sl_get_u32(p + 4) != SL_MAGIC_COOKIE) {
+        /* Compare as much of the cookie as has arrived: a 7-byte TLS alert (15 03 03 00 02 ..)
+         * must desynchronise too, not wait for an eighth byte that never comes. */
+        static const uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
+        size_t have = avail - 4 < 4 ? avail - 4 : 4;
+        if (memcmp(p + 4, cookie, have) != 0) {
             f->err = SL_EFRAME;
             return f->err;
         }
@@ -66,7 +83,7 @@ int sl_framer_next(struct sl_framer *f, struct sl_frame *out)
         out->kind = SL_FRAME_STUN;
     } else if (top == 1) {
         uint16_t ch = sl_get_u16(p);
-        if (!sl_chan_valid(ch)) {
+        if (!sl_chan_valid(ch) || looks_like_http(p)) {
             f->err = SL_EFRAME;
             return f->err;
         }
