@@ -133,10 +133,10 @@ static const struct {
     const char *id;
     const char *colour;
 } step_colours[] = {
-    {"settings", "#475569"},   {"dns", "#0e7490"},     {"tls", "#6d28d9"},
-    {"binding", "#1d4ed8"},    {"allocate", "#0f766e"}, {"permission", "#a21caf"},
-    {"send-data", "#4338ca"},  {"channel", "#0369a1"}, {"ice", "#4d7c0f"},
-    {"refresh", "#7c5a10"},    {"policy", "#57534e"},
+    {"settings", "#475569"},  {"dns", "#0e7490"},      {"tls", "#6d28d9"},
+    {"binding", "#1d4ed8"},   {"allocate", "#0f766e"}, {"permission", "#a21caf"},
+    {"send-data", "#4338ca"}, {"channel", "#0369a1"},  {"ice", "#4d7c0f"},
+    {"refresh", "#7c5a10"},   {"policy", "#57534e"},
 };
 
 static const char *step_colour(const char *id)
@@ -322,8 +322,8 @@ static char *packet_label(const struct rpt_packet *p)
     switch (p->kind) {
     case RPT_PKT_STUN: {
         struct sl_msg m;
-        if (d && sl_msg_decode(&m, d, len, SL_DEC_PREFIX | SL_DEC_LENIENT | SL_DEC_CLASSIC) ==
-                     SL_OK) {
+        if (d &&
+            sl_msg_decode(&m, d, len, SL_DEC_PREFIX | SL_DEC_LENIENT | SL_DEC_CLASSIC) == SL_OK) {
             static const char *const cls[] = {"request", "indication", "success", "error"};
             char mb[16];
             const char *mn = sl_method_name(m.method);
@@ -423,8 +423,7 @@ static void ctx_init(struct sess_ctx *c, const struct rpt_result *r, guint si)
     for (guint i = 0; i < c->s->txns->len; i++) {
         const struct rpt_txn *t = g_ptr_array_index(c->s->txns, i);
         for (guint k = 1; k < t->req_pkts->len; k++)
-            g_hash_table_insert(c->retrans,
-                                GUINT_TO_POINTER(g_array_index(t->req_pkts, guint, k)),
+            g_hash_table_insert(c->retrans, GUINT_TO_POINTER(g_array_index(t->req_pkts, guint, k)),
                                 GUINT_TO_POINTER(k));
         if (t->req_pkts->len && !t->resp_pkt && t->outcome != RPT_TXN_SUCCESS &&
             t->outcome != RPT_TXN_ERROR)
@@ -676,8 +675,7 @@ struct headline {
     const struct rpt_finding *f;
 };
 
-static gboolean find_headline(const struct rpt_result *r, enum rpt_status want,
-                              struct headline *h)
+static gboolean find_headline(const struct rpt_result *r, enum rpt_status want, struct headline *h)
 {
     for (guint i = 0; i < r->sessions->len; i++) {
         const struct rpt_session *s = g_ptr_array_index(r->sessions, i);
@@ -713,9 +711,10 @@ static void render_banner(GString *o, const struct rpt_result *r)
         v = RPT_SKIP;
     g_string_append_printf(o, "<header class=\"banner v-%s\" id=\"top\"><div class=\"v\">",
                            rpt_status_name(v));
-    g_string_append(o, v == RPT_SKIP ? "NONE" : v == RPT_PASS ? "PASS"
-                                             : v == RPT_WARN ? "WARN"
-                                                             : "FAIL");
+    g_string_append(o, v == RPT_SKIP   ? "NONE"
+                       : v == RPT_PASS ? "PASS"
+                       : v == RPT_WARN ? "WARN"
+                                       : "FAIL");
     g_string_append(o, "</div><div class=\"hl\"><div class=\"kicker\">turnprobe ");
     esc(o, r->command);
     g_string_append(o, " \xc2\xb7 ");
@@ -755,7 +754,7 @@ static void render_banner(GString *o, const struct rpt_result *r)
             esc(o, target_name(g_ptr_array_index(r->sessions, h.si)));
         }
         g_string_append(o, "</p>");
-        const char *hint = h.f && h.f->hint && *h.f->hint           ? h.f->hint
+        const char *hint = h.f && h.f->hint && *h.f->hint            ? h.f->hint
                            : h.step && h.step->hint && *h.step->hint ? h.step->hint
                            : d                                       ? d->hint
                                                                      : NULL;
@@ -853,8 +852,9 @@ static void render_environment(GString *o, const struct rpt_result *r)
         g_string_append(o, "</ul></td></tr>");
     }
     if (r->sessions->len > 1) {
-        g_string_append_printf(o, "<tr><th>Targets</th><td>%u sessions, see the summary "
-                                  "below</td></tr>",
+        g_string_append_printf(o,
+                               "<tr><th>Targets</th><td>%u sessions, see the summary "
+                               "below</td></tr>",
                                r->sessions->len);
     }
     g_string_append(o, "</table></div>");
@@ -975,8 +975,7 @@ static void render_findings(GString *o, const struct sess_ctx *c)
     for (guint k = 0; k < s->findings->len; k++) {
         const struct rpt_finding *f = g_ptr_array_index(s->findings, k);
         const struct rpt_diag *d = f->diagnosis ? rpt_diag_find(f->diagnosis) : NULL;
-        g_string_append_printf(o, "<div class=\"finding f-%s\">",
-                               rpt_severity_name(f->severity));
+        g_string_append_printf(o, "<div class=\"finding f-%s\">", rpt_severity_name(f->severity));
         g_string_append_printf(o, "<span class=\"badge b-%s\">%s</span> <code>",
                                rpt_severity_name(f->severity), rpt_severity_name(f->severity));
         esc(o, f->diagnosis);
@@ -1087,11 +1086,12 @@ static void render_waterfall(GString *o, const struct sess_ctx *c)
     for (guint k = 0; k < n; k++) {
         const struct rpt_step *st = g_ptr_array_index(s->steps, k);
         int y = WF_TOP + (int)k * WF_ROW;
-        char *title = ellipsize(rpt_step_title(st->id), 40);
+        char *title = ellipsize(rpt_step_title(st->id), 44);
         g_string_append(o, "<a href=\"#");
         step_anchor(o, c->si, st->id);
-        g_string_append_printf(o, "\"><text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
-                                  "font-size=\"12.5\" fill=\"%s\"%s>",
+        g_string_append_printf(o,
+                               "\"><text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
+                               "font-size=\"12.5\" fill=\"%s\"%s>",
                                WF_LABEL, y + 16, st->status == RPT_SKIP ? C_SKIP : "#111827",
                                st->status == RPT_FAIL ? " font-weight=\"700\"" : "");
         esc(o, title);
@@ -1099,8 +1099,8 @@ static void render_waterfall(GString *o, const struct sess_ctx *c)
         g_free(title);
         int x = wf_x(start[k], total);
         if (st->status == RPT_SKIP && st->duration_ms <= 0) {
-            g_string_append_printf(o, "<text x=\"%d\" y=\"%d\" class=\"nt\">skipped</text>",
-                                   x + 4, y + 16);
+            g_string_append_printf(o, "<text x=\"%d\" y=\"%d\" class=\"nt\">skipped</text>", x + 4,
+                                   y + 16);
             continue;
         }
         int w = wf_x(start[k] + st->duration_ms, total) - x;
@@ -1139,15 +1139,15 @@ static void render_waterfall(GString *o, const struct sess_ctx *c)
 }
 
 /* ---- Ladder ------------------------------------------------------------------------------ */
-#define LAD_W        1120
-#define LAD_HEAD     66
-#define LAD_ROW      26
-#define LAD_GROUP    24
-#define LAD_GAP      42
-#define COLLAPSE_MIN 12 /* a run of relayed data this long is collapsed ... */
-#define COLLAPSE_KEEP 3 /* ... to its first and last packets */
-#define LAD_SILENCE  20
-#define SILENCE_US   1000000 /* a pause this long is marked: the rows are not to scale */
+#define LAD_W         1120
+#define LAD_HEAD      66
+#define LAD_ROW       26
+#define LAD_GROUP     24
+#define LAD_GAP       42
+#define COLLAPSE_MIN  12 /* a run of relayed data this long is collapsed ... */
+#define COLLAPSE_KEEP 3  /* ... to its first and last packets */
+#define LAD_SILENCE   20
+#define SILENCE_US    1000000 /* a pause this long is marked: the rows are not to scale */
 
 enum row_kind { ROW_GROUP, ROW_PACKET, ROW_COLLAPSED, ROW_SILENCE };
 
@@ -1198,9 +1198,7 @@ static void column_head(GString *o, const struct sess_ctx *c, int x, int side, c
 {
     GString *first = g_string_new(NULL), *all = g_string_new(NULL);
     side_addresses(c, side, first, all);
-    g_string_append_printf(o,
-                           "<g><title>%s: ",
-                           title);
+    g_string_append_printf(o, "<g><title>%s: ", title);
     esc(o, all->len ? all->str : "no address");
     g_string_append_printf(o,
                            "</title><rect x=\"%d\" y=\"4\" width=\"200\" height=\"52\" rx=\"8\" "
@@ -1303,8 +1301,7 @@ static void ladder_group(GString *o, const struct sess_ctx *c, const struct rpt_
                                status == RPT_FAIL ? ".16" : ".09", y + 2, LAD_GROUP - 4, colour);
         return;
     }
-    g_string_append_printf(o, "<text x=\"10\" y=\"%d\" class=\"gh\" fill=\"%s\">", y + 17,
-                           colour);
+    g_string_append_printf(o, "<text x=\"10\" y=\"%d\" class=\"gh\" fill=\"%s\">", y + 17, colour);
     if (p->step) {
         esc(o, rpt_step_title(p->step));
         g_string_append(o, " (");
@@ -1330,10 +1327,9 @@ static void arrow(GString *o, int x1, int x2, int y, const char *colour, double 
                            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
                            "stroke-width=\"%s\"%s/>"
                            "<polygon points=\"%d,%d %d,%d %d,%d\" fill=\"%s\"/>",
-                           x1 + dir * 2, y, tip - dir * 8, y, colour,
-                           width > 2 ? "2.6" : "1.6",
-                           dashed ? " stroke-dasharray=\"5 3\"" : "", tip, y, tip - dir * 10,
-                           y - 5, tip - dir * 10, y + 5, colour);
+                           x1 + dir * 2, y, tip - dir * 8, y, colour, width > 2 ? "2.6" : "1.6",
+                           dashed ? " stroke-dasharray=\"5 3\"" : "", tip, y, tip - dir * 10, y - 5,
+                           tip - dir * 10, y + 5, colour);
 }
 
 /* A row's tint goes under the lifelines: failing and warning packets, and every other row. */
@@ -1381,8 +1377,9 @@ static void ladder_packet(GString *o, struct sess_ctx *c, const struct cols *x,
     g_string_append(o, "</text>");
     arrow(o, x1, x2, ay, colour, st == RPT_FAIL ? 3 : 1.6,
           is_control(p) || p->kind == RPT_PKT_ICMP_UNREACH);
-    g_string_append_printf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"lb\" "
-                              "fill=\"%s\">",
+    g_string_append_printf(o,
+                           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"lb\" "
+                           "fill=\"%s\">",
                            (x1 + x2) / 2, ay - 5, colour);
     esc(o, label);
     if (rtx)
@@ -1462,8 +1459,8 @@ static void span_draw(GString *o, const struct span_count *sc, int xa, int xb, i
 
 /* A long run of relayed data drawn as one bundle per span, with its frame range: the ladder
  * stays readable and the packet table still lists every frame. */
-static void ladder_collapsed(GString *o, const struct sess_ctx *c, const struct cols *x,
-                             guint a, guint b, int y)
+static void ladder_collapsed(GString *o, const struct sess_ctx *c, const struct cols *x, guint a,
+                             guint b, int y)
 {
     const struct rpt_packet *pa = g_ptr_array_index(c->pkts, a);
     const struct rpt_packet *pb = g_ptr_array_index(c->pkts, b);
@@ -1477,8 +1474,7 @@ static void ladder_collapsed(GString *o, const struct sess_ctx *c, const struct 
                            "one by one; every one is in the packet table</title>"
                            "<a href=\"#p%u\"><text x=\"10\" y=\"%d\" class=\"fn\">#%u\xe2\x80\x93"
                            "#%u</text></a><text x=\"10\" y=\"%d\" class=\"tm\">%u packets</text>",
-                           pa->n, pb->n, b - a + 1, pa->n, y + 19, pa->n, pb->n, y + 33,
-                           b - a + 1);
+                           pa->n, pb->n, b - a + 1, pa->n, y + 19, pa->n, pb->n, y + 33, b - a + 1);
     span_draw(o, &client, x->client, x->server, y);
     if (x->peer)
         span_draw(o, &peer, x->server, x->peer, y);
@@ -1504,8 +1500,7 @@ static void render_ladder(GString *o, struct sess_ctx *c)
     for (guint i = 0; i < c->pkts->len; i++)
         has_peer = has_peer || is_peer(g_ptr_array_index(c->pkts, i));
     /* With a peer, it sits right of the server so relayed data visibly crosses the server. */
-    struct cols x = has_peer ? (struct cols){250, 530, 810, 920}
-                             : (struct cols){250, 600, 0, 720};
+    struct cols x = has_peer ? (struct cols){250, 530, 810, 920} : (struct cols){250, 600, 0, 720};
     GArray *rows = g_array_new(FALSE, FALSE, sizeof(struct row));
     int height = 0;
     plan_rows(c, rows, &height);
@@ -1551,10 +1546,12 @@ static void render_ladder(GString *o, struct sess_ctx *c)
     }
     g_string_append(o, "<text x=\"10\" y=\"30\" class=\"cs\">frame</text>"
                        "<text x=\"62\" y=\"30\" class=\"cs\">time (s)</text>");
-    column_head(o, c, x.client, 0, "client", "our socket(s)");
+    /* In a capture the sockets are the customer's, not ours. */
+    gboolean captured = g_strcmp0(c->r->command, "analyze") == 0;
+    column_head(o, c, x.client, 0, "client", captured ? "as captured" : "our socket(s)");
     column_head(o, c, x.server, 1, "TURN server", "relays between the two");
     if (x.peer)
-        column_head(o, c, x.peer, 2, "peer", "our second allocation");
+        column_head(o, c, x.peer, 2, "peer", captured ? "as captured" : "our second allocation");
     g_string_append_printf(o, "<text x=\"%d\" y=\"30\" class=\"cs\">note</text>", x.note);
     for (guint i = 0; i < rows->len; i++) {
         const struct row *rw = &g_array_index(rows, struct row, i);
@@ -1587,8 +1584,9 @@ static void render_details(GString *o, const struct sess_ctx *c)
     }
     if (!with)
         return;
-    g_string_append_printf(o, "<section class=\"card\" id=\"details-%u\"><h3>Step details</h3>"
-                              "<div class=\"grid\">",
+    g_string_append_printf(o,
+                           "<section class=\"card\" id=\"details-%u\"><h3>Step details</h3>"
+                           "<div class=\"grid\">",
                            c->si);
     for (guint k = 0; k < c->s->steps->len; k++) {
         const struct rpt_step *st = g_ptr_array_index(c->s->steps, k);
@@ -1707,15 +1705,15 @@ static void render_wireshark(GString *o, const struct sess_ctx *c)
         have = TRUE;
     guint port = have && a.port ? a.port : s->target.port;
 
-    GString *filter = g_string_new(tls ? "(stun || turnchannel || tls)"
+    GString *filter = g_string_new(tls    ? "(stun || turnchannel || tls)"
                                    : dtls ? "(stun || turnchannel || dtls)"
                                           : "(stun || turnchannel)");
     char ip[SL_ADDR_STRLEN], shown[SL_ADDR_STRLEN];
     /* A redacted address shows as a label, which is no filter: leave the address out. */
     if (have && strcmp(sl_addr_format(&a, ip, sizeof(ip), false),
                        rpt_redact_addr_format(&a, shown, sizeof(shown), false)) == 0) {
-        g_string_append_printf(filter, " && %s==%s", a.family == SL_AF_IPV6 ? "ipv6.addr" :
-                                                                             "ip.addr", ip);
+        g_string_append_printf(filter, " && %s==%s",
+                               a.family == SL_AF_IPV6 ? "ipv6.addr" : "ip.addr", ip);
     }
     if (port)
         g_string_append_printf(filter, " && %s.port==%u", l4, port);
@@ -1725,15 +1723,17 @@ static void render_wireshark(GString *o, const struct sess_ctx *c)
         g_string_append_printf(decode, "-d %s.port==%u,%s", tls ? "tls" : l4, port,
                                dtls ? "dtls" : "stun");
 
-    g_string_append_printf(o, "<section class=\"card ws\" id=\"wireshark-%u\"><h3>See it in "
-                              "Wireshark</h3><p>Display filter for this session:</p><pre>",
+    g_string_append_printf(o,
+                           "<section class=\"card ws\" id=\"wireshark-%u\"><h3>See it in "
+                           "Wireshark</h3><p>Display filter for this session:</p><pre>",
                            c->si);
     esc(o, filter->str);
     g_string_append(o, "</pre>");
     if (decode->len) {
-        g_string_append_printf(o, "<p>Port %u is not a STUN port Wireshark knows, so tell it "
-                                  "(Analyze \xe2\x80\xba Decode As\xe2\x80\xa6, or on the "
-                                  "command line):</p><pre>tshark -r turnprobe.pcapng ",
+        g_string_append_printf(o,
+                               "<p>Port %u is not a STUN port Wireshark knows, so tell it "
+                               "(Analyze \xe2\x80\xba Decode As\xe2\x80\xa6, or on the "
+                               "command line):</p><pre>tshark -r turnprobe.pcapng ",
                                port);
         esc(o, decode->str);
         g_string_append(o, " -Y '");
@@ -1769,9 +1769,8 @@ static void render_session(GString *o, const struct rpt_result *r, guint si, gbo
     ctx_init(&c, r, si);
     if (several) {
         enum rpt_status v = rpt_session_verdict(c.s);
-        g_string_append_printf(o,
-                               "<section class=\"card\" id=\"session-%u\"><h2>Session %u: ",
-                               si, si + 1);
+        g_string_append_printf(o, "<section class=\"card\" id=\"session-%u\"><h2>Session %u: ", si,
+                               si + 1);
         esc(o, c.s->name ? c.s->name : target_name(c.s));
         g_string_append(o, " ");
         badge(o, v);
@@ -1850,8 +1849,8 @@ gboolean rpt_html_write(const struct rpt_result *r, const char *path, GError **e
     } else {
         /* CONSISTENT: a temporary file, fsync, rename; a crash leaves the old file or the
          * new one, never half a report. */
-        ok = g_file_set_contents_full(path, html, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                      0644, err);
+        ok = g_file_set_contents_full(path, html, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                      err);
     }
     g_free(html);
     return ok;

@@ -9,9 +9,9 @@
 #include "sl_msg.h"
 #include "sl_names.h"
 
-#define HOSTILE "<script>alert(1)</script>"
+#define HOSTILE         "<script>alert(1)</script>"
 #define HOSTILE_ESCAPED "&lt;script&gt;alert(1)&lt;/script&gt;"
-#define T0 1795262400000000LL /* 2026-11-21 12:00:00 UTC, as the fixtures */
+#define T0              1795262400000000LL /* 2026-11-21 12:00:00 UTC, as the fixtures */
 
 /* ---- A busy model: three sessions, a peer column, 300+ packets, TLS details --------------- */
 struct bz {
@@ -66,8 +66,7 @@ static guint bz_stun(struct bz *b, const char *endpoint, enum rpt_dir dir, uint1
     sl_enc_fingerprint(&e);
     size_t len = 0;
     g_assert_cmpint(sl_enc_finish(&e, &len), ==, SL_OK);
-    struct rpt_packet *p =
-        bz_packet(b, RPT_PKT_STUN, dir, endpoint, buf, len, step, verdict, note);
+    struct rpt_packet *p = bz_packet(b, RPT_PKT_STUN, dir, endpoint, buf, len, step, verdict, note);
     char desc[96];
     sl_type_describe(sl_msg_type(method, cls), desc, sizeof(desc));
     p->summary = code ? g_strdup_printf("%s %d", desc, code) : g_strdup(desc);
@@ -87,8 +86,8 @@ static guint bz_chan(struct bz *b, const char *endpoint, enum rpt_dir dir, uint1
     return p->n;
 }
 
-static struct rpt_step *bz_step(struct bz *b, const char *id, enum rpt_status st,
-                                const char *diag, const char *summary, double ms)
+static struct rpt_step *bz_step(struct bz *b, const char *id, enum rpt_status st, const char *diag,
+                                const char *summary, double ms)
 {
     struct rpt_step *s = rpt_step_add(b->s, id);
     rpt_step_set(s, st, diag, summary, NULL);
@@ -162,8 +161,7 @@ static void bz_relay_session(struct bz *b)
             NULL);
     bz_stun(b, "peer", RPT_OUT, SL_CREATE_PERMISSION, SL_REQUEST, 0, &relay, "permission", "ok",
             "for our relay");
-    bz_stun(b, "peer", RPT_IN, SL_CREATE_PERMISSION, SL_SUCCESS, 0, NULL, "permission", "ok",
-            NULL);
+    bz_stun(b, "peer", RPT_IN, SL_CREATE_PERMISSION, SL_SUCCESS, 0, NULL, "permission", "ok", NULL);
     bz_step(b, "send-data", RPT_PASS, "ok", "payload round-tripped both ways", 1.9);
     bz_stun(b, "client", RPT_OUT, SL_SEND, SL_INDICATION, 0, &peer_relay, "send-data", "ok",
             "to the peer through the relay");
@@ -184,8 +182,7 @@ static void bz_relay_session(struct bz *b)
     }
     bz_step(b, "ice", RPT_SKIP, "ok", "skipped (--skip ice)", 0);
     bz_step(b, "refresh", RPT_PASS, "ok", "refreshed (600 s) and deallocated", 0.8);
-    bz_stun(b, "client", RPT_OUT, SL_REFRESH, SL_REQUEST, 0, NULL, "refresh", "ok",
-            "lifetime 0");
+    bz_stun(b, "client", RPT_OUT, SL_REFRESH, SL_REQUEST, 0, NULL, "refresh", "ok", "lifetime 0");
     bz_stun(b, "client", RPT_IN, SL_REFRESH, SL_SUCCESS, 0, NULL, "refresh", "ok", NULL);
     st = bz_step(b, "policy", RPT_WARN, "peer-policy-permissive",
                  "169.254.169.254 (cloud metadata) was permitted", 2.4);
@@ -217,8 +214,8 @@ static void bz_tls_session(struct bz *b)
     json_object_set_string_member(b->s->facts, "local", "192.0.2.50:50010");
     bz_step(b, "settings", RPT_PASS, "ok", "turns:turn.example.com:443", 0.1);
     bz_step(b, "dns", RPT_PASS, "ok", "turn.example.com has 1 address: 198.51.100.7", 4.2);
-    struct rpt_step *st = bz_step(b, "tls", RPT_PASS, "ok",
-                                  "TLSv1.3, certificate valid for turn.example.com", 6.5);
+    struct rpt_step *st =
+        bz_step(b, "tls", RPT_PASS, "ok", "TLSv1.3, certificate valid for turn.example.com", 6.5);
     JsonObject *d = st->details;
     json_object_set_string_member(d, "version", "TLSv1.3");
     json_object_set_string_member(d, "cipher", "TLS_AES_256_GCM_SHA384");
@@ -283,14 +280,14 @@ static void bz_icmp_session(struct bz *b)
     struct rpt_txn *t = rpt_txn_add(b->s, "binding", "client", SL_BINDING, tid);
     for (int i = 0; i < 4; i++) {
         b->seed = 200; /* the same transaction id: these are retransmissions */
-        guint n = bz_stun(b, "client", RPT_OUT, SL_BINDING, SL_REQUEST, 0, NULL, "binding",
-                          NULL, NULL);
+        guint n =
+            bz_stun(b, "client", RPT_OUT, SL_BINDING, SL_REQUEST, 0, NULL, "binding", NULL, NULL);
         g_array_append_val(t->req_pkts, n);
         b->t += 100000 << i;
     }
     t->outcome = RPT_TXN_UNREACH;
-    struct rpt_packet *p = bz_packet(b, RPT_PKT_ICMP_UNREACH, RPT_IN, "client", NULL, 0,
-                                     "binding", "port-unreachable", "nothing listens on 3479");
+    struct rpt_packet *p = bz_packet(b, RPT_PKT_ICMP_UNREACH, RPT_IN, "client", NULL, 0, "binding",
+                                     "port-unreachable", "nothing listens on 3479");
     p->icmp_type = 3;
     p->icmp_code = 3;
     p->ref = g_array_index(t->req_pkts, guint, 3);
@@ -319,7 +316,9 @@ static struct rpt_result *hostile_model(void)
     struct rpt_result *r = rpt_fixture_failing_check();
     struct rpt_session *s = g_ptr_array_index(r->sessions, 0);
     const char *attr_breaker = "\" onmouseover=\"alert(2)\" x='<img src=x onerror=alert(3)>";
-    json_object_set_string_member(s->facts, "software", HOSTILE "\xe2\x80\xae" "evil\x01\xff");
+    json_object_set_string_member(s->facts, "software",
+                                  HOSTILE "\xe2\x80\xae"
+                                          "evil\x01\xff");
     json_object_set_string_member(s->facts, HOSTILE, attr_breaker);
     struct rpt_step *st = rpt_step_find(s, "allocate");
     json_object_set_string_member(st->details, "realm", HOSTILE);
@@ -360,15 +359,15 @@ struct doc {
     GPtrArray *problems;  /* what the document must not do */
 };
 
-static void on_start(GMarkupParseContext *ctx, const char *name, const char **an,
-                     const char **av, gpointer data, GError **err)
+static void on_start(GMarkupParseContext *ctx, const char *name, const char **an, const char **av,
+                     gpointer data, GError **err)
 {
     (void)ctx;
     (void)err;
     struct doc *d = data;
-    g_hash_table_replace(d->elements, g_strdup(name),
-                         GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(d->elements,
-                                                                               name)) + 1));
+    g_hash_table_replace(
+        d->elements, g_strdup(name),
+        GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(d->elements, name)) + 1));
     for (int i = 0; an[i]; i++) {
         if (strcmp(an[i], "id") == 0) {
             if (g_hash_table_contains(d->ids, av[i]))
@@ -381,9 +380,9 @@ static void on_start(GMarkupParseContext *ctx, const char *name, const char **an
             g_string_append(d->style, av[i]);
             g_string_append_c(d->style, '\n');
         }
-        static const char *const url_attrs[] = {"href", "xlink:href", "src", "srcset", "action",
-                                                "formaction", "poster", "data", "background",
-                                                "cite", "longdesc", "ping", "manifest"};
+        static const char *const url_attrs[] = {
+            "href", "xlink:href", "src",  "srcset",   "action", "formaction", "poster",
+            "data", "background", "cite", "longdesc", "ping",   "manifest"};
         for (size_t k = 0; k < G_N_ELEMENTS(url_attrs); k++) {
             if (g_ascii_strcasecmp(an[i], url_attrs[k]) != 0)
                 continue;
@@ -394,8 +393,8 @@ static void on_start(GMarkupParseContext *ctx, const char *name, const char **an
                 g_ptr_array_add(d->problems, g_strdup_printf("%s=\"%s\"", an[i], av[i]));
         }
     }
-    static const char *const banned[] = {"script", "iframe", "object", "embed", "link", "img",
-                                         "base", "form", "meta-refresh"};
+    static const char *const banned[] = {"script", "iframe", "object", "embed",       "link",
+                                         "img",    "base",   "form",   "meta-refresh"};
     for (size_t k = 0; k < G_N_ELEMENTS(banned); k++)
         if (g_ascii_strcasecmp(name, banned[k]) == 0)
             g_ptr_array_add(d->problems, g_strdup_printf("element <%s>", name));
@@ -537,8 +536,8 @@ static void test_failing(void)
     g_assert_cmpuint(assert_model_anchored(&d, r), ==, r->packets->len);
     /* The verdict, the headline finding and the failing step, impossible to miss. */
     g_assert_nonnull(strstr(html, "<header class=\"banner v-fail\""));
-    g_assert_nonnull(strstr(d.text->str,
-                            "The server refused CreatePermission for peer 127.0.0.1:49161 (403)."));
+    g_assert_nonnull(
+        strstr(d.text->str, "The server refused CreatePermission for peer 127.0.0.1:49161 (403)."));
     g_assert_nonnull(strstr(html, "<tr class=\"st-fail\" id=\"s0-permission\">"));
     g_assert_nonnull(strstr(html, "<tr class=\"st-warn\" id=\"s0-allocate\">"));
     /* Arrows labelled from the wire bytes; the failing one red and thick. */
@@ -553,8 +552,8 @@ static void test_failing(void)
     /* No peer packets: no peer column. */
     g_assert_null(strstr(d.text->str, "our second allocation"));
     /* Wireshark: the filter, and no Decode As on 3478. */
-    g_assert_nonnull(strstr(d.text->str,
-                            "(stun || turnchannel) && ip.addr==127.0.0.1 && udp.port==3478"));
+    g_assert_nonnull(
+        strstr(d.text->str, "(stun || turnchannel) && ip.addr==127.0.0.1 && udp.port==3478"));
     g_assert_null(strstr(d.text->str, "-d udp.port"));
     g_assert_nonnull(strstr(d.text->str, "TURN ChannelData"));
     doc_clear(&d);
