@@ -4,6 +4,7 @@
 
 #include <openssl/rand.h>
 
+#include "chk_nice.h"
 #include "chk_run.h"
 
 static const char *const live_steps[] = {"binding", "allocate", "permission", "send-data",
@@ -216,6 +217,8 @@ gboolean chk_check_run(const struct chk_config *cfg, struct rpt_result *r,
         else {
             chk_ice_run(&run);
             chk_ice_judge(r, s);
+            chk_nice_run(&run);
+            chk_nice_judge(r, s);
         }
     }
 policy:
@@ -229,6 +232,12 @@ skip_rest:
         why = g_strdup("interrupted (Ctrl-C)");
     } else if (!why && chk_expired(ctx)) {
         why = g_strdup("the run's deadline (--timeout) passed");
+    }
+    /* libnice's agents make their own allocations: when an earlier failure kept our ICE checks
+     * from running, they still show what a WebRTC client meets (runs once; chk_nice.c). */
+    if (!interrupted_check(&run) && !chk_expired(ctx)) {
+        chk_nice_run(&run);
+        chk_nice_judge(r, s);
     }
     /* Release everything, even after a failure, the deadline or Ctrl-C: give the cleanup its
      * own two seconds. */
