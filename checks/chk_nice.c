@@ -41,7 +41,7 @@ struct nice_side {
     guint pings_sent, pings_got, replies_got;
     gint64 sent_at[NICE_PINGS];
     double rtt_min, rtt_max, rtt_sum;
-    gboolean closed, abandoned;
+    gboolean closing, closed, abandoned;
 };
 
 struct nice_run {
@@ -265,6 +265,8 @@ static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, 
     struct nice_run *nr = sd->nr;
     char dir, path;
     uint32_t seq;
+    if (sd->closing)
+        return; /* nr is gone */
     if (chk_payload_parse((const uint8_t *)buf, len, nr->token, &dir, &path, &seq) != SL_OK)
         return;
     char mine = sd->role == NICE_CONTROLLING ? 'c' : 'p';
@@ -369,9 +371,10 @@ static double close_all(struct nice_run *nr)
     int pending = 0;
     for (int i = 0; i < nr->n_sides; i++) {
         struct nice_side *sd = nr->side[i];
+        /* The receive callback stays attached: detaching it stops libnice reading the socket,
+         * and then the answers to its deallocations never arrive. on_recv ignores data now. */
         g_signal_handlers_disconnect_by_data(sd->agent, sd);
-        if (sd->stream)
-            nice_agent_attach_recv(sd->agent, sd->stream, 1, nr->ctx->mc, NULL, NULL);
+        sd->closing = TRUE;
         nice_agent_close_async(sd->agent, on_closed, sd);
         pending++;
     }
