@@ -22,6 +22,8 @@ struct chk_config {
     struct sl_addr peer; /* --peer, when have_peer */
     gboolean have_peer;
     double timeout_s;    /* one deadline for the whole run */
+    char *ca_file;       /* --ca: trust this CA (with the system store) */
+    gboolean insecure;   /* --insecure: record certificate failures and go on */
     int family;          /* 0 any, 4, 6 */
     char **skip, **only; /* step ids */
     struct sl_txn_cfg txn;
@@ -53,6 +55,7 @@ struct chk_conn {
     guint last_sent;    /* frame number of the last packet sent (ICMP refers to it) */
     struct sl_framer *framer;
     guint32 rx_other;   /* bytes that were neither STUN nor ChannelData */
+    struct chk_tls *tls; /* TLS (over TCP) or DTLS (over UDP), when the URI is turns: */
     chk_record_fn on_record;
     void *ud;
 };
@@ -113,6 +116,13 @@ struct chk_ctx {
     uint64_t tiebreaker;
 };
 
+/* TCP and TLS carry a byte stream (ChannelData padded, framing needed); UDP and DTLS carry
+ * datagrams. */
+static inline gboolean chk_is_stream(enum rpt_transport tp)
+{
+    return tp == RPT_TCP || tp == RPT_TLS;
+}
+
 /* ---- chk_net.c: connections that record every packet ---- */
 gint64 chk_now_real(const struct chk_ctx *ctx);
 int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport tp,
@@ -123,6 +133,25 @@ void chk_conn_close(struct chk_conn *c);
  * run's deadline); returns done(ud). */
 gboolean chk_wait(struct chk_ctx *ctx, gboolean (*done)(void *ud), void *ud, gint64 until);
 gboolean chk_expired(const struct chk_ctx *ctx);
+
+/* Internal to checks/: append a packet to the evidence; hand a received record to the
+ * connection's owner. */
+struct rpt_packet *chk_conn_record(struct chk_conn *c, enum rpt_kind kind, enum rpt_dir dir,
+                                   const uint8_t *p, size_t len);
+void chk_conn_notify(struct chk_conn *c, const uint8_t *p, size_t len, guint pkt);
+
+/* ---- chk_tls.c: TLS and DTLS under the connection ---- */
+struct chk_tls;
+/* Handshakes on an open connection (TCP: TLS; UDP: DTLS). Fills the tls step of the session
+ * when report is TRUE. Returns 0, or a positive errno-like code when no tunnel exists. */
+int chk_tls_handshake(struct chk_conn *c, gboolean report);
+/* Encrypts one message; returns the records to send (g_bytes_unref them). */
+GBytes *chk_tls_encrypt(struct chk_conn *c, const uint8_t *p, size_t len);
+/* Bytes (TCP) or a datagram (UDP) from the server, after the handshake. */
+void chk_tls_receive(struct chk_conn *c, const uint8_t *p, size_t len);
+void chk_tls_free(struct chk_tls *t);
+/* "TLS ClientHello", "TLS alert: handshake failure", ...: what records hold. */
+char *chk_tls_describe(const uint8_t *p, size_t len, gboolean dtls);
 
 /* ---- chk_turn.c: TURN transactions ---- */
 struct chk_client *chk_client_new(struct chk_ctx *ctx, struct chk_conn *conn,

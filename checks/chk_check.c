@@ -66,8 +66,10 @@ static gboolean connect_client(struct chk_run *run, const char *endpoint,
     struct chk_conn *c = NULL;
     *out = NULL;
     int rc = chk_conn_open(&run->ctx, endpoint, run->ctx.tp, &run->ctx.server, &c);
+    struct rpt_step *tls = rpt_step_find(run->ctx.s, "tls");
+    gboolean tls_failed = c->tls && tls && tls->status == RPT_FAIL;
     if (rc != 0) {
-        if (strcmp(endpoint, "client") == 0) {
+        if (strcmp(endpoint, "client") == 0 && !tls_failed) {
             struct rpt_step *st = rpt_step_find(run->ctx.s, "binding");
             char *a = chk_addr_str(&run->ctx.server);
             char *sum;
@@ -127,7 +129,8 @@ gboolean chk_check_run(const struct chk_config *cfg, struct rpt_result *r,
     ctx->deadline = cfg->deadline_us ? cfg->deadline_us
                                      : ctx->mono0 + (gint64)(cfg->timeout_s * G_USEC_PER_SEC);
     ctx->server = *cfg->server;
-    ctx->tp = cfg->uri.transport == SL_URI_TCP ? RPT_TCP : RPT_UDP;
+    ctx->tp = cfg->uri.transport == SL_URI_TCP ? (cfg->uri.secure ? RPT_TLS : RPT_TCP)
+                                               : (cfg->uri.secure ? RPT_DTLS : RPT_UDP);
     ctx->clients = g_ptr_array_new();
     if (RAND_bytes(ctx->token, sizeof(ctx->token)) != 1)
         for (size_t i = 0; i < sizeof(ctx->token); i++)
@@ -147,7 +150,8 @@ gboolean chk_check_run(const struct chk_config *cfg, struct rpt_result *r,
     char *why = NULL;
     struct chk_req *bind = NULL, *alloc = NULL, *peer_alloc = NULL;
     if (!connect_client(&run, "client", &run.client)) {
-        why = failure_reason(s, "binding");
+        struct rpt_step *tls = rpt_step_find(s, "tls");
+        why = failure_reason(s, tls && tls->status == RPT_FAIL ? "tls" : "binding");
         goto skip_rest;
     }
     /* Allocations only when a selected step needs one (stun: URIs have only binding). */

@@ -161,7 +161,7 @@ static gboolean packet_data(const struct rpt_packet *p, const uint8_t **d, size_
     *is_send = FALSE;
     if (p->kind == RPT_PKT_CHANNELDATA) {
         struct sl_chan ch;
-        if (sl_chan_decode(&ch, raw, plen, p->transport != RPT_UDP) != SL_OK)
+        if (sl_chan_decode(&ch, raw, plen, chk_is_stream(p->transport)) != SL_OK)
             return FALSE;
         *d = ch.data;
         *len = ch.len;

@@ -34,8 +34,8 @@ char *chk_addr_str(const struct sl_addr *a)
     return g_strdup(sl_addr_format(a, buf, sizeof(buf), TRUE));
 }
 
-static struct rpt_packet *record(struct chk_conn *c, enum rpt_kind kind, enum rpt_dir dir,
-                                 const uint8_t *p, size_t len)
+struct rpt_packet *chk_conn_record(struct chk_conn *c, enum rpt_kind kind, enum rpt_dir dir,
+                                   const uint8_t *p, size_t len)
 {
     const struct sl_addr *src = dir == RPT_OUT ? &c->local : &c->remote;
     const struct sl_addr *dst = dir == RPT_OUT ? &c->remote : &c->local;
@@ -49,7 +49,7 @@ static struct rpt_packet *record(struct chk_conn *c, enum rpt_kind kind, enum rp
         break;
     case RPT_PKT_CHANNELDATA: {
         struct sl_chan ch;
-        if (sl_chan_decode(&ch, p, len, c->tp != RPT_UDP) == SL_OK)
+        if (sl_chan_decode(&ch, p, len, chk_is_stream(c->tp)) == SL_OK)
             pk->summary = g_strdup_printf("ChannelData 0x%04x, %u bytes", ch.channel, ch.len);
         else
             pk->summary = g_strdup("ChannelData (malformed)");
@@ -61,7 +61,7 @@ static struct rpt_packet *record(struct chk_conn *c, enum rpt_kind kind, enum rp
     case RPT_PKT_TCP_FIN: pk->summary = g_strdup("TCP FIN"); break;
     case RPT_PKT_TCP_RST: pk->summary = g_strdup("TCP RST"); break;
     case RPT_PKT_ICMP_UNREACH: pk->summary = g_strdup("ICMP port unreachable"); break;
-    case RPT_PKT_TLS: pk->summary = g_strdup("TLS records"); break;
+    case RPT_PKT_TLS: pk->summary = chk_tls_describe(p, len, c->tp == RPT_DTLS); break;
     case RPT_PKT_OTHER: {
         enum sl_kind k = sl_classify(p, len);
         pk->summary = g_strdup_printf("%zu bytes of %s (not STUN)", len,
@@ -85,15 +85,20 @@ static void fail_conn(struct chk_conn *c)
         c->on_record(c, NULL, 0, 0, c->ud); /* NULL record: the connection failed */
 }
 
+void chk_conn_notify(struct chk_conn *c, const uint8_t *p, size_t len, guint pkt)
+{
+    if (c->on_record)
+        c->on_record(c, p, len, pkt, c->ud);
+}
+
 static void deliver(struct chk_conn *c, const uint8_t *p, size_t len, enum rpt_kind kind)
 {
-    struct rpt_packet *pk = record(c, kind, RPT_IN, p, len);
+    struct rpt_packet *pk = chk_conn_record(c, kind, RPT_IN, p, len);
     if (kind == RPT_PKT_OTHER) {
         c->garbage = TRUE;
         c->rx_other += (guint32)len;
     }
-    if (c->on_record)
-        c->on_record(c, p, len, pk->n, c->ud);
+    chk_conn_notify(c, p, len, pk->n);
 }
 
 static enum rpt_kind kind_of_datagram(const uint8_t *p, size_t len)
@@ -119,7 +124,7 @@ static void read_udp(struct chk_conn *c)
             if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
                 /* Linux reports the ICMP port unreachable on a connected UDP socket this way;
                  * the ICMP came from the server's host about our last datagram. */
-                struct rpt_packet *pk = record(c, RPT_PKT_ICMP_UNREACH, RPT_IN, NULL, 0);
+                struct rpt_packet *pk = chk_conn_record(c, RPT_PKT_ICMP_UNREACH, RPT_IN, NULL, 0);
                 pk->ref = c->last_sent;
                 pk->icmp_type = c->remote.family == SL_AF_IPV6 ? 1 : 3;
                 pk->icmp_code = c->remote.family == SL_AF_IPV6 ? 4 : 3;
@@ -135,7 +140,10 @@ static void read_udp(struct chk_conn *c)
             fail_conn(c);
             return;
         }
-        deliver(c, buf, (size_t)n, kind_of_datagram(buf, (size_t)n));
+        if (c->tls)
+            chk_tls_receive(c, buf, (size_t)n);
+        else
+            deliver(c, buf, (size_t)n, kind_of_datagram(buf, (size_t)n));
         if (c->rx_other > CHK_MAX_RX_BYTES) {
             fail_conn(c);
             return;
@@ -174,18 +182,20 @@ static void read_tcp(struct chk_conn *c)
             }
             c->error = err->code == G_IO_ERROR_CONNECTION_CLOSED ? ECONNRESET : err->code;
             g_error_free(err);
-            record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
+            chk_conn_record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
             c->reset = TRUE;
             fail_conn(c);
             return;
         }
         if (n == 0) {
-            record(c, RPT_PKT_TCP_FIN, RPT_IN, NULL, 0);
+            chk_conn_record(c, RPT_PKT_TCP_FIN, RPT_IN, NULL, 0);
             c->peer_closed = TRUE;
             fail_conn(c);
             return;
         }
-        if (c->framer->err) {
+        if (c->tls) {
+            chk_tls_receive(c, buf, (size_t)n);
+        } else if (c->framer->err) {
             /* Already out of step: everything else is garbage. */
             deliver(c, buf, (size_t)n, RPT_PKT_OTHER);
         } else {
@@ -221,7 +231,7 @@ static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer ud)
     struct chk_conn *c = ud;
     if (c->state != CHK_CONN_OPEN)
         return G_SOURCE_CONTINUE;
-    if (c->tp == RPT_UDP)
+    if (c->tp == RPT_UDP || c->tp == RPT_DTLS)
         read_udp(c);
     else
         read_tcp(c);
@@ -294,7 +304,7 @@ int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport 
     if (stream) {
         c->framer = g_new(struct sl_framer, 1);
         sl_framer_init(c->framer, 0);
-        record(c, RPT_PKT_TCP_SYN, RPT_OUT, NULL, 0);
+        chk_conn_record(c, RPT_PKT_TCP_SYN, RPT_OUT, NULL, 0);
         if (!ok) {
             struct connect_wait cw = {c->sock, FALSE};
             GSource *src = g_socket_create_source(c->sock, G_IO_OUT | G_IO_ERR | G_IO_HUP, NULL);
@@ -312,7 +322,7 @@ int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport 
             }
             if (!g_socket_check_connect_result(c->sock, &err)) {
                 if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
-                    record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
+                    chk_conn_record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
                     c->refused = TRUE;
                     c->error = ECONNREFUSED;
                 } else {
@@ -324,11 +334,19 @@ int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport 
                 return c->error ? c->error : EIO;
             }
         }
-        record(c, RPT_PKT_TCP_SYNACK, RPT_IN, NULL, 0);
-        record(c, RPT_PKT_TCP_ACK, RPT_OUT, NULL, 0);
+        chk_conn_record(c, RPT_PKT_TCP_SYNACK, RPT_IN, NULL, 0);
+        chk_conn_record(c, RPT_PKT_TCP_ACK, RPT_OUT, NULL, 0);
     }
     g_object_unref(sa);
     c->state = CHK_CONN_OPEN;
+    if (tp == RPT_TLS || tp == RPT_DTLS) {
+        int trc = chk_tls_handshake(c, strcmp(endpoint, "client") == 0);
+        if (trc != 0) {
+            c->state = CHK_CONN_FAILED;
+            c->error = trc;
+            return trc;
+        }
+    }
     watch(c);
     return 0;
 
@@ -346,7 +364,20 @@ guint chk_conn_send(struct chk_conn *c, const uint8_t *p, size_t len, enum rpt_k
         return 0;
     GError *err = NULL;
     gssize n;
-    if (c->tp == RPT_UDP) {
+    GBytes *wire = NULL;
+    const uint8_t *plain = p;
+    size_t plain_len = len;
+    if (c->tls) {
+        wire = chk_tls_encrypt(c, p, len);
+        if (!wire) {
+            c->error = EPROTO;
+            return 0;
+        }
+        gsize wl = 0;
+        p = g_bytes_get_data(wire, &wl);
+        len = wl;
+    }
+    if (c->tp == RPT_UDP || c->tp == RPT_DTLS) {
         n = g_socket_send(c->sock, (const gchar *)p, len, NULL, &err);
         if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
             /* A pending ICMP error surfaced on send; the datagram itself may not have left. */
@@ -363,9 +394,12 @@ guint chk_conn_send(struct chk_conn *c, const uint8_t *p, size_t len, enum rpt_k
     if (n < 0 || (size_t)n != len) {
         c->error = err ? err->code : EIO;
         g_clear_error(&err);
+        if (wire)
+            g_bytes_unref(wire);
         return 0;
     }
-    struct rpt_packet *pk = record(c, kind, RPT_OUT, p, len);
+    struct rpt_packet *pk = chk_conn_record(c, kind, RPT_OUT, plain, plain_len);
+    pk->wire = wire;
     c->last_sent = pk->n;
     return pk->n;
 }
@@ -378,9 +412,10 @@ void chk_conn_close(struct chk_conn *c)
         g_source_destroy(c->src);
         g_source_unref(c->src);
     }
+    chk_tls_free(c->tls);
     if (c->sock) {
-        if (c->tp != RPT_UDP && c->state == CHK_CONN_OPEN)
-            record(c, RPT_PKT_TCP_FIN, RPT_OUT, NULL, 0);
+        if ((c->tp == RPT_TCP || c->tp == RPT_TLS) && c->state == CHK_CONN_OPEN)
+            chk_conn_record(c, RPT_PKT_TCP_FIN, RPT_OUT, NULL, 0);
         g_socket_close(c->sock, NULL);
         g_object_unref(c->sock);
     }

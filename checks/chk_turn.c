@@ -181,7 +181,7 @@ struct chk_req *chk_req_start(struct chk_client *cl, const char *step, uint16_t 
         return rq;
     }
     struct sl_txn_cfg tc = ctx->cfg->txn;
-    tc.reliable = cl->conn->tp != RPT_UDP;
+    tc.reliable = chk_is_stream(cl->conn->tp);
     sl_txn_start(&rq->timer, &tc, (uint64_t)g_get_monotonic_time());
     tick(rq);
     if (note && rq->txn->req_pkts->len > 0) {
@@ -308,7 +308,7 @@ static void on_record(struct chk_conn *c, const uint8_t *p, size_t len, guint pk
         /* The connection failed (ICMP, reset, close): the pending requests end with it. Over
          * UDP an ICMP error ends them only if the socket was refused. */
         enum rpt_txn_outcome o = c->refused ? RPT_TXN_UNREACH : RPT_TXN_CLOSED;
-        if (c->tp == RPT_UDP && !c->refused)
+        if (!chk_is_stream(c->tp) && !c->refused)
             return;
         while (cl->pending->len > 0) {
             struct chk_req *rq = g_ptr_array_index(cl->pending, 0);
@@ -332,7 +332,7 @@ static void on_record(struct chk_conn *c, const uint8_t *p, size_t len, guint pk
     }
     if (pk->kind == RPT_PKT_CHANNELDATA) {
         struct sl_chan ch;
-        if (sl_chan_decode(&ch, p, len, c->tp != RPT_UDP) != SL_OK)
+        if (sl_chan_decode(&ch, p, len, chk_is_stream(c->tp)) != SL_OK)
             return;
         struct sl_addr from = {0};
         if (cl->channel == ch.channel)
@@ -405,7 +405,7 @@ guint chk_client_send_channel(struct chk_client *cl, const char *step, uint16_t 
 {
     uint8_t buf[1500];
     size_t n = 0;
-    if (sl_chan_encode(buf, sizeof(buf), channel, data, len, cl->conn->tp != RPT_UDP, &n) !=
+    if (sl_chan_encode(buf, sizeof(buf), channel, data, len, chk_is_stream(cl->conn->tp), &n) !=
         SL_OK)
         return 0;
     guint pkt = chk_conn_send(cl->conn, buf, n, RPT_PKT_CHANNELDATA);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "chk.h"
+#include "rpt_html.h"
 #include "rpt_json.h"
 #include "rpt_md.h"
 #include "rpt_pcapng.h"
@@ -19,9 +20,9 @@
 
 struct check_opts {
     char *username, *password_file, *password_cli, *secret_file, *rest_user, *ice_servers;
-    char *json, *md, *pcap, *capture, *format, *peer, *skip, *only, *color;
+    char *json, *md, *html, *pcap, *capture, *keylog, *ca, *format, *peer, *skip, *only, *color;
     double timeout;
-    gboolean ipv4, ipv6, quiet, no_precheck, redact;
+    gboolean ipv4, ipv6, quiet, no_precheck, redact, insecure;
     int verbose;
 };
 
@@ -386,7 +387,8 @@ static void check_target(struct rpt_result *r, struct chk_config *base, const st
         rpt_step_set(dns, RPT_PASS, "ok", sum, NULL);
         g_free(sum);
         struct rpt_step *tls = rpt_step_add(s, "tls");
-        rpt_step_set(tls, RPT_SKIP, "ok", "skipped: not a turns: URI", NULL);
+        if (!t->uri.secure)
+            rpt_step_set(tls, RPT_SKIP, "ok", "skipped: not a turns: URI", NULL);
         if (!go) {
             skip_live(s, "the credential has expired (--no-precheck sends anyway)");
             continue;
@@ -445,6 +447,14 @@ int tp_cmd_check(int argc, char **argv)
         {"json", 0, 0, G_OPTION_ARG_FILENAME, &o.json,
          "write the JSON report to FILE (- for standard output)", "FILE"},
         {"md", 0, 0, G_OPTION_ARG_FILENAME, &o.md, "write the Markdown report to FILE", "FILE"},
+        {"html", 0, 0, G_OPTION_ARG_FILENAME, &o.html,
+         "write a self-contained HTML report (ladder diagram, timings) to FILE", "FILE"},
+        {"ca", 0, 0, G_OPTION_ARG_FILENAME, &o.ca,
+         "trust this CA certificate (PEM) for turns:, besides the system store", "FILE"},
+        {"insecure", 0, 0, G_OPTION_ARG_NONE, &o.insecure,
+         "record a certificate failure and go on with the checklist anyway", NULL},
+        {"keylog", 0, 0, G_OPTION_ARG_FILENAME, &o.keylog,
+         "write the TLS secrets in NSS key log format (Wireshark decrypts with it)", "FILE"},
         {"pcap", 0, 0, G_OPTION_ARG_FILENAME, &o.pcap,
          "write every packet of the check to FILE as pcapng, each commented with its step and "
          "verdict", "FILE"},
@@ -482,7 +492,8 @@ int tp_cmd_check(int argc, char **argv)
     g_option_context_set_main_group(octx, grp);
     g_option_context_set_description(
         octx,
-        "URI is turn:HOST[:PORT][?transport=udp|tcp] or stun:HOST[:PORT] (RFC 7065); without\n"
+        "URI is turn:HOST[:PORT][?transport=udp|tcp], turns: for TLS (or DTLS with\n"
+        "?transport=udp), or stun:/stuns: (RFC 7064, RFC 7065); without\n"
         "a port, SRV records (_turn._udp, _turn._tcp) are looked up first (RFC 5928). Every\n"
         "address of the host is checked on its own.\n"
         "Steps: settings dns tls binding allocate permission send-data channel ice refresh\n"
@@ -594,13 +605,6 @@ int tp_cmd_check(int argc, char **argv)
                 goto out;
             }
             t->error = g_strdup(why);
-        } else if (t->uri.secure) {
-            g_free(username);
-            target_free(t);
-            rc = tp_usage_error("check", "%s: TLS and DTLS (turns:, stuns:) are not supported by "
-                                         "this version yet; use turn: with ?transport=udp or tcp",
-                                argv[i]);
-            goto out;
         }
         t->username = g_strdup(username);
         t->password = g_strdup(password);
@@ -609,6 +613,8 @@ int tp_cmd_check(int argc, char **argv)
     g_free(username);
 
     cfg.have_peer = o.peer != NULL;
+    cfg.ca_file = o.ca;
+    cfg.insecure = o.insecure;
     cfg.timeout_s = o.timeout;
     cfg.family = o.ipv4 ? 4 : o.ipv6 ? 6 : 0;
     sl_txn_cfg_default(&cfg.txn, FALSE);
@@ -619,14 +625,6 @@ int tp_cmd_check(int argc, char **argv)
     r = rpt_result_new("check", TP_VERSION);
     for (guint i = 0; i < targets->len && !interrupted; i++) {
         struct target *t = g_ptr_array_index(targets, i);
-        if (!t->error && t->uri.secure) {
-            struct rpt_session *s = new_session(r, t, t->text);
-            rpt_step_set(rpt_step_add(s, "settings"), RPT_SKIP, "ok",
-                         "skipped: TLS and DTLS (turns:, stuns:) are not supported by this "
-                         "version yet", NULL);
-            skip_live(s, "turns:/stuns: not supported yet");
-            continue;
-        }
         check_target(r, &cfg, t, &o, targets->len - i);
     }
     r->duration_ms = (double)(g_get_real_time() - r->start_us) / 1000.0;
@@ -648,6 +646,21 @@ int tp_cmd_check(int argc, char **argv)
         fprintf(stderr, "turnprobe check: cannot write the JSON report: %s\n", err->message);
         g_clear_error(&err);
         rc = TP_EXIT_INTERNAL;
+    }
+    if (o.html && !rpt_html_write(r, o.html, &err)) {
+        fprintf(stderr, "turnprobe check: cannot write the HTML report: %s\n", err->message);
+        g_clear_error(&err);
+        rc = TP_EXIT_INTERNAL;
+    }
+    if (o.keylog) {
+        /* The secrets decrypt the capture: readable by the owner only. */
+        const char *k = r->keylog ? r->keylog : "";
+        if (!g_file_set_contents_full(o.keylog, k, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                      &err)) {
+            fprintf(stderr, "turnprobe check: cannot write the key log: %s\n", err->message);
+            g_clear_error(&err);
+            rc = TP_EXIT_INTERNAL;
+        }
     }
     if (o.md && !rpt_md_write(r, o.md, &err)) {
         fprintf(stderr, "turnprobe check: cannot write the Markdown report: %s\n", err->message);
@@ -693,6 +706,9 @@ out:
     g_free(o.json);
     g_free(o.md);
     g_free(o.pcap);
+    g_free(o.html);
+    g_free(o.ca);
+    g_free(o.keylog);
     g_free(o.capture);
     g_free(o.format);
     g_free(o.peer);

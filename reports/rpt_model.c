@@ -31,6 +31,8 @@ static void packet_free(gpointer data)
     struct rpt_packet *p = data;
     if (p->payload)
         g_bytes_unref(p->payload);
+    if (p->wire)
+        g_bytes_unref(p->wire);
     g_free(p->endpoint);
     g_free(p->step);
     g_free(p->summary);

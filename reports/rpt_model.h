@@ -38,7 +38,9 @@ struct rpt_packet {
     enum rpt_kind kind;
     enum rpt_transport transport;
     struct sl_addr src, dst;
-    GBytes *payload;     /* transport payload as on the wire; NULL for control packets */
+    GBytes *payload;     /* transport payload as on the wire; NULL for control packets. Over
+                          * TLS/DTLS: the decrypted message, and wire holds the records */
+    GBytes *wire;        /* TLS/DTLS records that carried the payload; NULL otherwise */
     guint ref;           /* ICMP: the packet it is about; 0 otherwise */
     guint8 icmp_type, icmp_code;
     char *endpoint;      /* which of our sockets: "client", "peer", "policy", ... */

@@ -695,9 +695,11 @@ static size_t frame_build(struct synth *s, const struct rpt_packet *p, guint8 *b
                           : MIN(qlen, ICMP6_QUOTE_MAX);
             }
         }
-    } else if (!(p->kind >= RPT_PKT_TCP_SYN && p->kind <= RPT_PKT_TCP_RST) && p->payload) {
+    } else if (!(p->kind >= RPT_PKT_TCP_SYN && p->kind <= RPT_PKT_TCP_RST) &&
+               (p->wire || p->payload)) {
+        /* Over TLS/DTLS the frame carries the encrypted records, not the message. */
         gsize n = 0;
-        data = g_bytes_get_data(p->payload, &n);
+        data = g_bytes_get_data(p->wire ? p->wire : p->payload, &n);
         dlen = n;
     }
     *cut = FALSE;
