@@ -59,11 +59,13 @@ static void advance(struct chk_run *run, struct alloc_state *st)
             st->stale++;
             st->rq = chk_req_start(st->cl, "allocate", SL_ALLOCATE, allocate_attrs(), TRUE,
                                    "retry with the fresh nonce after 438 Stale Nonce");
-        } else if (code == 300 && st->redirects < 1 && strcmp(st->cl->endpoint, "client") == 0) {
+        } else if (code == 300 && st->redirects < 1) {
+            /* A server that redirects sends every client away, the test peer too: both
+             * allocations follow ALTERNATE-SERVER, each on a connection of its own. */
             struct sl_addr alt;
             struct chk_conn *c = NULL;
             if (sl_msg_get_addr(&m, SL_ATTR_ALTERNATE_SERVER, &alt) == SL_OK &&
-                chk_conn_open(&run->ctx, "client", run->ctx.tp, &alt, &c) == 0) {
+                chk_conn_open(&run->ctx, st->cl->endpoint, run->ctx.tp, &alt, &c) == 0) {
                 st->redirects++;
                 chk_client_attach(st->cl, c);
                 g_free(st->cl->realm);
