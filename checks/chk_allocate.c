@@ -286,8 +286,15 @@ void chk_allocate_judge(const struct rpt_result *r, struct rpt_session *s)
     if (cv.stale)
         json_object_set_int_member(st->details, "stale_nonce_retries", cv.stale);
     if (cv.last->integrity < 0 || (pv.last && pv.last->integrity < 0)) {
+        const struct rpt_txn *bad = cv.last->integrity < 0 ? cv.last : pv.last;
+        struct sl_msg m;
+        gboolean absent =
+            chk_txn_response(r, bad, &m) == SL_OK && m.idx_mi < 0 && m.idx_mi256 < 0;
         chk_verdict(s, st, RPT_FAIL, "integrity-invalid",
-                    "the Allocate success's MESSAGE-INTEGRITY does not verify with our key",
+                    absent ? "the Allocate success carries no MESSAGE-INTEGRITY although the "
+                             "request was authenticated"
+                           : "the Allocate success's MESSAGE-INTEGRITY does not verify with our "
+                             "key",
                     NULL);
         goto out;
     }

@@ -297,6 +297,15 @@ static void on_response(struct chk_client *cl, const struct sl_msg *m, const uin
         if (!rq->integrity_ok)
             rpt_packet_annotate(pk, NULL, "integrity-invalid",
                                 "MESSAGE-INTEGRITY does not verify with our key");
+    } else if (rq->txn->authenticated && m->cls == SL_SUCCESS && m->idx_mi256 < 0) {
+        /* RFC 8489 §9.2.5: a response to an authenticated request without MESSAGE-INTEGRITY
+         * is handled as one whose MESSAGE-INTEGRITY does not match: anyone on the path could
+         * have forged it. Only successes are held to it here: an error is a failure anyway. */
+        rq->integrity_checked = TRUE;
+        rq->integrity_ok = FALSE;
+        rq->txn->integrity = -1;
+        rpt_packet_annotate(pk, NULL, "integrity-invalid",
+                            "no MESSAGE-INTEGRITY in the answer to an authenticated request");
     }
     req_finish(rq, o);
 }
