@@ -64,6 +64,12 @@ char *chk_txn_explain(const struct rpt_txn *t)
     case RPT_TXN_SUCCESS:
         return g_strdup_printf("%s succeeded (RTT %.1f ms)", m, t->rtt_ms);
     case RPT_TXN_ERROR: {
+        /* RFC 8489 §14.8: an error response carries ERROR-CODE; without one (or with one that
+         * does not decode) there is no code to name, and "answered 0" would read as a code. */
+        if (t->error_code == 0)
+            return g_strdup_printf("%s answered with an error response without a valid "
+                                   "ERROR-CODE attribute (malformed: RFC 8489 §14.8 requires "
+                                   "one)", m);
         const struct sl_error_info *ei = sl_error_info(t->error_code);
         return g_strdup_printf("%s answered %d %s%s%s%s", m, t->error_code,
                                t->reason ? t->reason : "", ei ? " (" : "",
