@@ -114,6 +114,18 @@ int chk_txn_response(const struct rpt_result *r, const struct rpt_txn *t, struct
     return sl_msg_decode(m, d, len, SL_DEC_LENIENT);
 }
 
+/* From a step's first packet to its last: for steps made of indications, which have no
+ * transactions to time. */
+double chk_packets_span_ms(const struct rpt_result *r, const struct rpt_step *st)
+{
+    if (st->packets->len == 0)
+        return 0;
+    const struct rpt_packet *a = rpt_packet_get(r, g_array_index(st->packets, guint, 0));
+    const struct rpt_packet *b =
+        rpt_packet_get(r, g_array_index(st->packets, guint, st->packets->len - 1));
+    return a && b ? (double)(b->t_us - a->t_us) / 1000.0 : 0;
+}
+
 void chk_step_packets(const struct rpt_result *r, struct rpt_step *st)
 {
     g_array_set_size(st->packets, 0);

@@ -213,6 +213,7 @@ static void judge_flow(const struct rpt_result *r, struct rpt_session *s, const 
     if (f.sent_c == 0)
         return;
     chk_step_packets(r, st);
+    st->duration_ms = chk_packets_span_ms(r, st);
     json_object_set_int_member(st->details, "sent", f.sent_c);
     json_object_set_int_member(st->details, "returned", f.back);
     if (have_peer) {

@@ -166,6 +166,7 @@ void chk_ice_judge(const struct rpt_result *r, struct rpt_session *s)
     if (checks == 0)
         return;
     chk_step_packets(r, st);
+    st->duration_ms = chk_packets_span_ms(r, st);
     json_object_set_int_member(st->details, "checks", checks);
     json_object_set_int_member(st->details, "answered", answered);
     char *sum;

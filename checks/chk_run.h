@@ -45,6 +45,7 @@ GPtrArray *chk_txns_of(const struct rpt_session *s, const char *step, const char
 /* The response of a transaction, decoded from the evidence. */
 int chk_txn_response(const struct rpt_result *r, const struct rpt_txn *t, struct sl_msg *m);
 void chk_step_packets(const struct rpt_result *r, struct rpt_step *st);
+double chk_packets_span_ms(const struct rpt_result *r, const struct rpt_step *st);
 /* Gives each response (or unanswered request) of a step its verdict and a note for the
  * capture comments: "the expected challenge (realm ...)", "relayed address ...". */
 void chk_annotate_txns(const struct rpt_result *r, const struct rpt_session *s, const char *step);

@@ -206,8 +206,7 @@ static gboolean step_settings(struct rpt_session *s, const struct chk_config *cf
     char uri[300];
     sl_uri_format(&cfg->uri, uri, sizeof(uri));
     json_object_set_string_member(st->details, "uri", uri);
-    json_object_set_string_member(st->details, "transport",
-                                  sl_uri_transport_name(cfg->uri.transport));
+    json_object_set_string_member(st->details, "transport", s->target.transport);
     if (cfg->username)
         json_object_set_string_member(st->details, "username", cfg->username);
     json_object_set_string_member(st->details, "password", s->target.password_info);
@@ -296,7 +295,9 @@ static struct rpt_session *new_session(struct rpt_result *r, const struct target
         s->target.uri = g_strdup(canon);
         s->target.host = g_strdup(t->uri.host);
         s->target.port = t->uri.port;
-        s->target.transport = g_strdup(sl_uri_transport_name(t->uri.transport));
+        /* turns: is TLS over TCP, or DTLS with ?transport=udp (RFC 7065). */
+        s->target.transport = g_strdup(t->uri.secure ? (t->uri.transport == SL_URI_UDP ? "dtls" : "tls")
+                                                     : sl_uri_transport_name(t->uri.transport));
     }
     s->target.username = g_strdup(t->username);
     s->target.password_info =
