@@ -115,7 +115,8 @@ gboolean chk_check_run(const struct chk_config *cfg, struct rpt_result *r,
     struct chk_run run;
     memset(&run, 0, sizeof(run));
     struct chk_ctx *ctx = &run.ctx;
-    ctx->mc = g_main_context_default();
+    /* The thread's own context: matrix cells run checks in parallel threads. */
+    ctx->mc = g_main_context_ref_thread_default();
     ctx->cfg = cfg;
     ctx->r = r;
     ctx->s = s;
@@ -260,6 +261,7 @@ skip_rest:
     for (guint i = 0; i < ctx->clients->len; i++)
         chk_client_free(g_ptr_array_index(ctx->clients, i));
     g_ptr_array_unref(ctx->clients);
+    g_main_context_unref(ctx->mc);
     memset(ctx->ice_pwd_peer, 0, sizeof(ctx->ice_pwd_peer));
     g_free(why);
     (void)judge_all;

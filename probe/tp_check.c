@@ -83,9 +83,10 @@ static void wait_async(struct async_wait *w, GCancellable *cancel, gint64 deadli
     while (!w->res) {
         if (g_get_monotonic_time() >= deadline || interrupted)
             g_cancellable_cancel(cancel);
-        g_main_context_iteration(NULL, !g_cancellable_is_cancelled(cancel));
+        GMainContext *mc = g_main_context_get_thread_default();
+        g_main_context_iteration(mc, !g_cancellable_is_cancelled(cancel));
         if (g_cancellable_is_cancelled(cancel) && !w->res)
-            g_main_context_iteration(NULL, TRUE);
+            g_main_context_iteration(mc, TRUE);
     }
 }
 
