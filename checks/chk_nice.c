@@ -2,6 +2,7 @@
  * (the second half of step "ice"), and the gathering view of one iceServers URL. libnice owns
  * its sockets, so its packets are not in the evidence: what its agents report is recorded
  * instead (candidates, component states, selected pair, data), each with its time. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -14,7 +15,7 @@
 #define NICE_PINGS     3                     /* datagrams each agent sends, each echoed */
 #define NICE_DATA_US   (2 * G_USEC_PER_SEC)  /* the most the data exchange may take */
 #define NICE_CLOSE_US  (2 * G_USEC_PER_SEC)  /* the most closing (TURN deallocation) may take */
-#define NICE_LOG_LINES 16                    /* libnice log lines kept, at most */
+#define NICE_LOG_EVENTS 32                   /* events read from libnice's log, at most */
 
 static const char NICE_CAPTURE_NOTE[] =
     "libnice's own packets are not in the capture: libnice owns its sockets, so this is what "
@@ -38,6 +39,7 @@ struct nice_side {
     gboolean gathered, ready, failed, have_pair;
     guint n_cands[4];     /* per NiceCandidateType */
     guint n_remote;       /* candidates given to the other agent */
+    guint alloc_answers[2], perm_answers[2]; /* [success, error response], from libnice's log */
     guint pings_sent, pings_got, replies_got;
     gint64 sent_at[NICE_PINGS];
     double rtt_min, rtt_max, rtt_sum;
@@ -51,9 +53,8 @@ struct nice_run {
     gint64 t0;
     gboolean trickle;    /* pass each agent's relay candidates to the other */
     const uint8_t *token;
-    JsonArray *log;      /* the libnice log lines we keep */
+    JsonArray *log;      /* events read from libnice's log; NULL when not read */
     guint log_handlers[2];
-    gboolean debug_toggled;
 };
 
 static double ms_since(gint64 t0)
@@ -148,47 +149,131 @@ static gboolean route_local(const struct sl_addr *server, struct sl_addr *out)
     return ok;
 }
 
-/* ---- libnice's log: the one place where it says that a TURN request failed ---- */
+/* ---- libnice's log: the one place where it says how the server answered its requests ---- */
 
-/* libnice has no API for the TURN errors it meets; its debug log is the only window. We keep
- * only the lines below and drop every other one unread: libnice logs ICE and TURN passwords. */
+/* libnice has no API for the TURN answers it gets; its debug log is the only window. Two kinds
+ * of line are read and turned into events; every other line is dropped unread (libnice logs
+ * ICE and TURN passwords). The events say whether the server answered, not the error code:
+ * libnice does not log it. */
+static const char *turn_answer_name(long res)
+{
+    /* StunUsageTurnReturn, <stun/usages/turn.h> */
+    switch (res) {
+    case 0:
+    case 1: return "success";
+    case 2: return "error response";
+    case 3: return "invalid";
+    case 4: return "alternate server";
+    default: return "?";
+    }
+}
+
+static void log_event(struct nice_run *nr, const char *agent, const char *request,
+                      const char *peer, const char *answer)
+{
+    if (json_array_get_length(nr->log) >= NICE_LOG_EVENTS)
+        return;
+    JsonObject *o = json_object_new();
+    json_object_set_double_member(o, "ms", ms_since(nr->t0));
+    if (agent)
+        json_object_set_string_member(o, "agent", agent);
+    json_object_set_string_member(o, "request", request);
+    if (peer)
+        json_object_set_string_member(o, "peer", peer);
+    json_object_set_string_member(o, "answer", answer);
+    json_array_add_object_element(nr->log, o);
+}
+
+/* The agent a "%p" in a log line names. */
+static struct nice_side *side_of_pointer(struct nice_run *nr, const char *p)
+{
+    for (int i = 0; i < nr->n_sides; i++) {
+        char me[32];
+        g_snprintf(me, sizeof(me), "%p", (void *)nr->side[i]->agent);
+        if (g_str_has_prefix(p, me) && !g_ascii_isxdigit(p[strlen(me)]))
+            return nr->side[i];
+    }
+    return NULL;
+}
+
+/* The agent that has this relay candidate: the other one asked for the permission. */
+static struct nice_side *side_of_relay(struct nice_run *nr, const char *addr)
+{
+    for (int i = 0; i < nr->n_sides; i++) {
+        JsonArray *c = nr->side[i]->cands;
+        for (guint k = 0; k < json_array_get_length(c); k++) {
+            JsonObject *o = json_array_get_object_element(c, k);
+            if (g_strcmp0(json_object_get_string_member(o, "address"), addr) == 0)
+                return nr->side[i];
+        }
+    }
+    return NULL;
+}
+
 static void on_nice_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
 {
     (void)domain;
     (void)level;
     struct nice_run *nr = ud;
-    static const char perm[] = "got response for CreatePermission with XOR_PEER_ADDRESS=";
-    const char *p = msg ? strstr(msg, perm) : NULL;
-    if (!p || json_array_get_length(nr->log) >= NICE_LOG_LINES)
+    static const char alloc[] = " : stun_turn_process/disc for ";
+    static const char perm[] = "got response for CreatePermission with XOR_PEER_ADDRESS=[";
+    const char *p;
+    if (!msg)
         return;
-    /* "...XOR_PEER_ADDRESS=[127.0.0.1]:50010 : unauthorized": libnice says "unauthorized"
-     * for every error response, whatever its code, and "ok" for a success. */
-    char *line = g_strdup_printf("%.1f ms: %s", ms_since(nr->t0), p);
-    json_array_add_string_element(nr->log, line);
-    g_free(line);
+    if (g_str_has_prefix(msg, "Agent ") && (p = strstr(msg, alloc)) && strstr(p, " res ")) {
+        /* "Agent 0x55d0 : stun_turn_process/disc for 0x55e0 res 2." (discovery.c) */
+        struct nice_side *sd = side_of_pointer(nr, msg + 6);
+        long res = strtol(strstr(p, " res ") + 5, NULL, 10);
+        if (sd)
+            sd->alloc_answers[res == 2 ? 1 : 0]++;
+        log_event(nr, sd ? nice_roles[sd->role] : NULL, "Allocate", NULL, turn_answer_name(res));
+    } else if ((p = strstr(msg, perm))) {
+        /* "TURN: got response for CreatePermission with XOR_PEER_ADDRESS=[127.0.0.1]:50010 :
+         * unauthorized" (udp-turn.c): "unauthorized" is its word for any error response. */
+        p += sizeof(perm) - 1;
+        const char *close = strstr(p, "]:");
+        if (!close)
+            return;
+        char *ip = g_strndup(p, (gsize)(close - p));
+        guint64 port = g_ascii_strtoull(close + 2, NULL, 10);
+        struct sl_addr a;
+        char *peer = NULL;
+        if (sl_addr_parse(&a, ip, (int)(port & 0xffff)) == SL_OK)
+            peer = chk_addr_str(&a);
+        struct nice_side *owner = peer ? side_of_relay(nr, peer) : NULL;
+        const char *agent = owner && nr->n_sides == 2 ? nice_roles[1 - owner->role] : NULL;
+        gboolean ok = g_str_has_suffix(msg, ": ok");
+        if (owner && nr->n_sides == 2)
+            nr->side[1 - owner->role]->perm_answers[ok ? 0 : 1]++;
+        log_event(nr, agent, "CreatePermission", peer, ok ? "success" : "error response");
+        g_free(peer);
+        g_free(ip);
+    }
 }
 
 static void log_start(struct nice_run *nr)
 {
-    nr->log = json_array_new();
     /* A user who set NICE_DEBUG wants libnice's log on the terminal: leave it alone. */
     if (g_getenv("NICE_DEBUG"))
         return;
+    nr->log = json_array_new();
     GLogLevelFlags lv = G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO;
     nr->log_handlers[0] = g_log_set_handler("libnice-socket", lv, on_nice_log, nr);
     nr->log_handlers[1] = g_log_set_handler("libnice", lv, on_nice_log, nr);
     nice_debug_enable(FALSE);
-    nr->debug_toggled = TRUE;
 }
 
-static void log_stop(struct nice_run *nr)
+/* Returns the events (or NULL when the log was not read). */
+static JsonArray *log_stop(struct nice_run *nr)
 {
-    if (!nr->debug_toggled)
-        return;
+    if (!nr->log)
+        return NULL;
     nice_debug_disable(FALSE);
     g_log_remove_handler("libnice-socket", nr->log_handlers[0]);
     g_log_remove_handler("libnice", nr->log_handlers[1]);
-    nr->debug_toggled = FALSE;
+    JsonArray *a = nr->log;
+    nr->log = NULL;
+    return a;
 }
 
 /* ---- agent signals ---- */
@@ -458,6 +543,17 @@ static void side_finish(struct nice_side *sd)
                                sd->n_cands[NICE_CANDIDATE_TYPE_RELAYED]);
     json_object_set_int_member(sd->obj, "remote_candidates", sd->n_remote);
     json_object_set_string_member(sd->obj, "final_state", state_name(sd->state));
+    if (sd->nr->log) {
+        /* How the server answered this agent's requests, as libnice's log tells. */
+        static const char *const req[2] = {"allocate_answers", "permission_answers"};
+        for (int k = 0; k < 2; k++) {
+            const guint *n = k == 0 ? sd->alloc_answers : sd->perm_answers;
+            JsonObject *o = json_object_new();
+            json_object_set_int_member(o, "success", n[0]);
+            json_object_set_int_member(o, "error", n[1]);
+            json_object_set_object_member(sd->obj, req[k], o);
+        }
+    }
     if (sd->ready) {
         JsonObject *d = json_object_new();
         json_object_set_int_member(d, "sent", sd->pings_sent);
@@ -580,8 +676,9 @@ void chk_nice_run(struct chk_run *run)
     for (int i = 0; i < nr.n_sides; i++)
         side_finish(nr.side[i]);
     json_object_set_double_member(L, "duration_ms", ms_since(nr.t0));
-    log_stop(&nr);
-    json_object_set_array_member(L, "libnice_log", nr.log);
+    JsonArray *events = log_stop(&nr);
+    if (events)
+        json_object_set_array_member(L, "turn_answers", events);
     json_object_set_double_member(L, "close_ms", close_all(&nr));
     g_free(server);
 }
@@ -625,19 +722,11 @@ static const char *step_diag(const struct rpt_session *s, const char *id, enum r
     return st ? st->diagnosis : NULL;
 }
 
-/* libnice's own word on CreatePermission: TRUE when it logged an error response. */
-static gboolean log_says_permission_error(JsonObject *L)
+/* How many answers of a kind libnice logged for an agent; -1 when its log was not read. */
+static gint64 answers(JsonObject *side, const char *request, const char *kind)
 {
-    JsonNode *n = json_object_get_member(L, "libnice_log");
-    if (!n || !JSON_NODE_HOLDS_ARRAY(n))
-        return FALSE;
-    JsonArray *a = json_node_get_array(n);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        const char *line = json_array_get_string_element(a, i);
-        if (line && strstr(line, "CreatePermission") && g_str_has_suffix(line, ": unauthorized"))
-            return TRUE;
-    }
-    return FALSE;
+    JsonObject *o = obj_member(side, request);
+    return o ? int_member(o, kind) : -1;
 }
 
 struct nice_verdict {
@@ -702,9 +791,13 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
         return;
     }
     if (relays_a == 0 || relays_b == 0) {
-        /* No relay candidate: libnice does not say why (its Allocate's answer stays inside
-         * it), so the evidence of our own Allocate and Binding speaks for it. */
-        gboolean done = bool_member(a, "gathering_done") || bool_member(b, "gathering_done");
+        /* No relay candidate. libnice's log says whether the server answered its Allocate; our
+         * own Allocate and Binding say why it would refuse or be unreachable. */
+        JsonObject *lone = relays_a == 0 ? a : b; /* an agent without one */
+        gboolean done = bool_member(lone, "gathering_done");
+        gint64 errors = answers(lone, "allocate_answers", "error");
+        gint64 successes = answers(lone, "allocate_answers", "success");
+        double gave_up = num_member(lone, "gathering_ms");
         const char *which = relays_a == 0 && relays_b == 0 ? "no relay candidate"
                             : relays_a == 0 ? "the controlling agent got no relay candidate"
                                             : "the controlled agent got no relay candidate";
@@ -713,7 +806,8 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
              g_strcmp0(alloc, "auth-wrong-credentials") == 0)) {
             v->diag = alloc;
             v->summary = g_strdup_printf(
-                "libnice: %s: the server refused the credentials (see allocate)", which);
+                "libnice: %s: the server refused the credentials (see allocate)%s", which,
+                errors > 0 ? "; libnice's own Allocate got error responses too" : "");
             v->earlier_cause = TRUE;
         } else if (bind_status == RPT_FAIL &&
                    (g_strcmp0(bind, "no-response") == 0 ||
@@ -729,24 +823,40 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
             v->summary = g_strdup_printf("libnice: %s: the server refused the allocation "
                                          "(see allocate: %s)", which, alloc);
             v->earlier_cause = TRUE;
+        } else if (errors > 0) {
+            v->diag = "ice-check-failed";
+            v->summary = g_strdup_printf(
+                "libnice: %s: the server answered libnice's Allocate with an error response "
+                "although turnprobe's own Allocate succeeded (a quota such as user-quota counts "
+                "libnice's two allocations on top of turnprobe's two; libnice does not log the "
+                "code)", which);
+        } else if (errors == 0 && successes == 0) {
+            /* Our own flows got answers; libnice's, from other ports, got none. */
+            v->diag = "no-response";
+            v->summary = g_strdup_printf(
+                "libnice: %s: the server %s over %s never answered libnice's Allocate (%s "
+                "%.0f ms), although it answers turnprobe's own requests from other ports: "
+                "something on the path drops some flows (a firewall, a rate limit)", which,
+                server ? server : "?", tp ? tp : "?", done ? "libnice gave up after" : "waited",
+                done ? gave_up : num_member(L, "duration_ms"));
         } else if (!done) {
             v->diag = "no-response";
             v->summary = g_strdup_printf(
-                "libnice: %s: the server %s over %s did not answer libnice's Allocate "
-                "within %.0f ms", which, server ? server : "?", tp ? tp : "?",
-                num_member(L, "duration_ms"));
+                "libnice: %s: no relay candidate from %s over %s within %.0f ms", which,
+                server ? server : "?", tp ? tp : "?", num_member(L, "duration_ms"));
         } else {
             v->diag = "ice-check-failed";
             v->summary = g_strdup_printf(
-                "libnice: %s although turnprobe's own Allocate succeeded: the server refused "
-                "libnice's Allocate (a quota such as user-quota counts libnice's two "
-                "allocations on top of turnprobe's)", which);
+                "libnice: %s after %.0f ms although turnprobe's own Allocate succeeded: the "
+                "server refused libnice's Allocate or did not answer it (libnice's log was not "
+                "read: NICE_DEBUG is set)", which, gave_up);
         }
         return;
     }
     /* Both agents have relay candidates: the connectivity checks did not succeed. */
     gboolean perm403 = perm_status == RPT_FAIL && g_strcmp0(perm, "permission-forbidden") == 0;
-    gboolean nice_perm = log_says_permission_error(L);
+    gboolean nice_perm = answers(a, "permission_answers", "error") > 0 ||
+                         answers(b, "permission_answers", "error") > 0;
     const char *how = g_strcmp0(ended, "failed") == 0 ? "failed" : "did not finish";
     v->diag = g_strcmp0(ended, "failed") == 0 ? "ice-check-failed" : "ice-timeout";
     if (perm403 || nice_perm) {
@@ -755,7 +865,8 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
             "CreatePermission for the peer's relay address%s, so no check reaches the other "
             "agent%s",
             how, perm403 ? " (see permission: permission-forbidden)" : "",
-            nice_perm ? "; libnice logged the error response to its own CreatePermission" : "");
+            nice_perm ? "; libnice's log shows the error responses to its own CreatePermission"
+                      : "");
         v->hint = "The server's peer policy refuses the relay addresses of the two agents: "
                   "every ICE check between relay candidates needs a permission. On a lab server "
                   "whose relay addresses are loopback or private, coturn needs "
@@ -797,6 +908,8 @@ void chk_nice_judge(const struct rpt_result *r, struct rpt_session *s)
         return; /* nothing to judge; "why" says why */
     struct nice_verdict v;
     judge_libnice(s, L, &v);
+    /* The step's time includes the agents' (our own checks take a round trip or two). */
+    st->duration_ms += num_member(L, "duration_ms") + num_member(L, "close_ms");
     json_object_set_string_member(L, "status", rpt_status_name(v.status));
     json_object_set_string_member(L, "diagnosis", v.diag);
     json_object_set_string_member(L, "summary", v.summary);
