@@ -1,4 +1,5 @@
 /* Helpers the steps share: payloads, error-code diagnoses, reading transactions back. */
+#include <errno.h>
 #include <string.h>
 
 #include "chk_run.h"
@@ -84,6 +85,10 @@ char *chk_txn_explain(const struct rpt_txn *t)
     case RPT_TXN_LOCAL:
         return g_strdup_printf("%s could not be sent: %s", m, g_strerror(t->local_errno));
     case RPT_TXN_CLOSED:
+        if (t->local_errno == ENOBUFS) /* chk_net.c gave up on a server that floods us */
+            return g_strdup_printf("turnprobe closed the connection before %s was answered: "
+                                   "the server sent far more than a TURN check asks for",
+                                   m);
         return g_strdup_printf("the server closed the connection before answering %s", m);
     case RPT_TXN_GARBAGE:
         return g_strdup_printf("something that is not STUN answered %s", m);

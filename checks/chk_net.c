@@ -12,6 +12,14 @@
 /* A connection that sends us more than this much garbage is closed: a hostile server must not
  * make us buffer without bound. */
 #define CHK_MAX_RX_BYTES (4u << 20)
+/* The same bound holds for what a connection adds to the evidence, valid STUN included: every
+ * record is kept, and a server that streams records without end would otherwise fill memory
+ * until the deadline. A record counts at least 1 KiB, about what keeping it costs, so a flood
+ * of 20-byte indications stops after 4096 of them; a whole checklist receives a few dozen. */
+#define CHK_RX_RECORD_MIN_COST 1024u
+/* Reads per wake-up: a peer that sends faster than we record must not keep us in the read
+ * loop, where the run's deadline is never looked at. */
+#define CHK_READS_PER_WAKEUP 16
 
 gint64 chk_now_real(const struct chk_ctx *ctx)
 {
@@ -85,8 +93,41 @@ static void fail_conn(struct chk_conn *c)
         c->on_record(c, NULL, 0, 0, c->ud); /* NULL record: the connection failed */
 }
 
+/* What this connection has handed to its owner so far, kept on its socket. */
+static gsize *rx_cost(struct chk_conn *c)
+{
+    static GQuark q;
+    if (!q)
+        q = g_quark_from_static_string("turnprobe-rx-cost");
+    gsize *cost = g_object_get_qdata(G_OBJECT(c->sock), q);
+    if (!cost) {
+        cost = g_new0(gsize, 1);
+        g_object_set_qdata_full(G_OBJECT(c->sock), q, cost, g_free);
+    }
+    return cost;
+}
+
+static gboolean over_budget(struct chk_conn *c)
+{
+    return c->rx_other > CHK_MAX_RX_BYTES || *rx_cost(c) > CHK_MAX_RX_BYTES;
+}
+
+/* Gives up on a connection that sent far more than anyone asked for, and says so in the
+ * evidence; ENOBUFS tells the transactions why (chk_turn.c, chk_txn_explain). */
+static void flooded(struct chk_conn *c)
+{
+    struct rpt_result *r = c->ctx->r;
+    if (r->packets->len > 0)
+        rpt_packet_annotate(g_ptr_array_index(r->packets, r->packets->len - 1), NULL, NULL,
+                            "turnprobe stops reading here: the server sent far more than a "
+                            "TURN check asks for");
+    c->error = ENOBUFS;
+    fail_conn(c);
+}
+
 void chk_conn_notify(struct chk_conn *c, const uint8_t *p, size_t len, guint pkt)
 {
+    *rx_cost(c) += MAX(len, CHK_RX_RECORD_MIN_COST);
     if (c->on_record)
         c->on_record(c, p, len, pkt, c->ud);
 }
@@ -113,7 +154,7 @@ static enum rpt_kind kind_of_datagram(const uint8_t *p, size_t len)
 static void read_udp(struct chk_conn *c)
 {
     uint8_t buf[65536];
-    for (;;) {
+    for (int reads = 0; reads < CHK_READS_PER_WAKEUP; reads++) {
         GError *err = NULL;
         gssize n = g_socket_receive(c->sock, (gchar *)buf, sizeof(buf), NULL, &err);
         if (n < 0) {
@@ -144,8 +185,8 @@ static void read_udp(struct chk_conn *c)
             chk_tls_receive(c, buf, (size_t)n);
         else
             deliver(c, buf, (size_t)n, kind_of_datagram(buf, (size_t)n));
-        if (c->rx_other > CHK_MAX_RX_BYTES) {
-            fail_conn(c);
+        if (c->state == CHK_CONN_OPEN && over_budget(c)) {
+            flooded(c);
             return;
         }
     }
@@ -164,6 +205,8 @@ static void drain_framer(struct chk_conn *c)
                 k = RPT_PKT_OTHER;
         }
         deliver(c, fr.p, fr.wire_len, k);
+        if (c->state == CHK_CONN_OPEN && over_budget(c))
+            flooded(c);
         if (c->state != CHK_CONN_OPEN)
             return;
     }
@@ -172,7 +215,7 @@ static void drain_framer(struct chk_conn *c)
 static void read_tcp(struct chk_conn *c)
 {
     uint8_t buf[16384];
-    for (;;) {
+    for (int reads = 0; reads < CHK_READS_PER_WAKEUP; reads++) {
         GError *err = NULL;
         gssize n = g_socket_receive(c->sock, (gchar *)buf, sizeof(buf), NULL, &err);
         if (n < 0) {
@@ -217,8 +260,8 @@ static void read_tcp(struct chk_conn *c)
         }
         if (c->state != CHK_CONN_OPEN)
             return;
-        if (c->rx_other > CHK_MAX_RX_BYTES) {
-            fail_conn(c);
+        if (over_budget(c)) {
+            flooded(c);
             return;
         }
     }

@@ -315,9 +315,10 @@ static void on_record(struct chk_conn *c, const uint8_t *p, size_t len, guint pk
     struct chk_client *cl = ud;
     if (!p) {
         /* The connection failed (ICMP, reset, close): the pending requests end with it. Over
-         * UDP an ICMP error ends them only if the socket was refused. */
+         * UDP an ICMP error ends them only if the socket was refused, or when chk_net.c gave
+         * up on a server that floods us (ENOBUFS). */
         enum rpt_txn_outcome o = c->refused ? RPT_TXN_UNREACH : RPT_TXN_CLOSED;
-        if (!chk_is_stream(c->tp) && !c->refused)
+        if (!chk_is_stream(c->tp) && !c->refused && c->error != ENOBUFS)
             return;
         while (cl->pending->len > 0) {
             struct chk_req *rq = g_ptr_array_index(cl->pending, 0);
