@@ -11,6 +11,7 @@ const struct tp_cmd tp_cmds[] = {
     {"decode", "HEX|- [--password-file F]", "decode and explain one STUN message",
      tp_cmd_decode},
     {"creds", "--user NAME | --check U", "mint or check TURN REST credentials", tp_cmd_creds},
+    {"analyze", "CAPTURE... [options]", "find and judge STUN/TURN in pcap/pcapng files", tp_cmd_analyze},
 };
 const size_t tp_ncmds = G_N_ELEMENTS(tp_cmds);
 
