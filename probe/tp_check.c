@@ -15,6 +15,7 @@
 #include "sl_rest.h"
 #include "sl_uri.h"
 #include "tp.h"
+#include "tp_capture.h"
 #include "tp_iceservers.h"
 #include "tp_version.h"
 
@@ -461,8 +462,9 @@ int tp_cmd_check(int argc, char **argv)
          "write every packet of the check to FILE as pcapng, each commented with its step and "
          "verdict", "FILE"},
         {"capture", 0, 0, G_OPTION_ARG_STRING, &o.capture,
-         "where --pcap's packets come from: self (rebuilt from what turnprobe sent and received; "
-         "the default) or off", "MODE"},
+         "where --pcap's frames come from: auto (the default: live where permitted, else self), "
+         "live (libpcap on the route to the server: root or CAP_NET_RAW), self (rebuilt from "
+         "what turnprobe sent and received) or off", "MODE"},
         {"redact", 0, 0, G_OPTION_ARG_NONE, &o.redact,
          "replace usernames, realms, nonces, host names and public addresses with stable labels "
          "in every report", NULL},
@@ -506,6 +508,8 @@ int tp_cmd_check(int argc, char **argv)
     int rc = TP_EXIT_USAGE;
     struct chk_config cfg = {0};
     struct rpt_result *r = NULL;
+    enum tp_capture_mode capture = TP_CAPTURE_AUTO;
+    struct tp_capture *cap = NULL;
     GPtrArray *targets = g_ptr_array_new_with_free_func(target_free);
     char *password = NULL, *secret = NULL;
     struct tp_ice_config *ice = NULL;
@@ -527,8 +531,15 @@ int tp_cmd_check(int argc, char **argv)
         rc = tp_usage_error("check", "--format must be text, json or md");
         goto out;
     }
-    if (o.capture && strcmp(o.capture, "self") != 0 && strcmp(o.capture, "off") != 0) {
-        rc = tp_usage_error("check", "--capture must be self or off");
+    if (!tp_capture_mode_parse(o.capture, &capture)) {
+        rc = tp_usage_error("check", "--capture must be auto, live, self or off");
+        goto out;
+    }
+    if (capture == TP_CAPTURE_LIVE && (!o.pcap || o.redact)) {
+        rc = tp_usage_error("check", !o.pcap ? "--capture live needs --pcap FILE"
+                                             : "--redact cannot apply to a live capture (its "
+                                               "frames hold the real addresses and names): use "
+                                               "--capture self");
         goto out;
     }
     if (o.color && strcmp(o.color, "auto") && strcmp(o.color, "always") &&
@@ -622,6 +633,26 @@ int tp_cmd_check(int argc, char **argv)
     sl_txn_cfg_default(&cfg.txn, FALSE);
     cfg.deadline_us = g_get_monotonic_time() + (gint64)(o.timeout * G_USEC_PER_SEC);
 
+    /* Live capture begins before anything is sent; a redacted report gets rebuilt frames. */
+    if (o.pcap && (capture == TP_CAPTURE_LIVE || (capture == TP_CAPTURE_AUTO && !o.redact))) {
+        GArray *uris = g_array_new(FALSE, FALSE, sizeof(struct sl_uri));
+        for (guint i = 0; i < targets->len; i++) {
+            const struct target *t = g_ptr_array_index(targets, i);
+            if (!t->error)
+                g_array_append_val(uris, t->uri);
+        }
+        cap = tp_capture_start((const struct sl_uri *)(void *)uris->data, uris->len, &err);
+        g_array_unref(uris);
+        if (!cap && capture == TP_CAPTURE_LIVE) {
+            fprintf(stderr, "turnprobe check: --capture live: %s\n", err->message);
+            rc = TP_EXIT_INTERNAL;
+            goto out;
+        }
+        if (!cap)
+            fprintf(stderr, "turnprobe check: no live capture (%s): the pcapng is rebuilt from "
+                            "turnprobe's own packet log (--capture self)\n", err->message);
+        g_clear_error(&err);
+    }
     guint sig = g_unix_signal_add(SIGINT, on_sigint, NULL);
     guint sigterm = g_unix_signal_add(SIGTERM, on_sigint, NULL);
     r = rpt_result_new("check", TP_VERSION);
@@ -630,6 +661,11 @@ int tp_cmd_check(int argc, char **argv)
         check_target(r, &cfg, t, &o, targets->len - i);
     }
     r->duration_ms = (double)(g_get_real_time() - r->start_us) / 1000.0;
+    /* Before any report: the packets become the captured frames, numbered as in the file. */
+    if (cap) {
+        tp_capture_stop(cap);
+        tp_capture_adopt(cap, r);
+    }
     g_source_remove(sig);
     g_source_remove(sigterm);
 
@@ -638,8 +674,9 @@ int tp_cmd_check(int argc, char **argv)
         rpt_redact(r);
     /* The capture is written whatever the outcome: a failed or interrupted check is exactly
      * when it matters. */
-    if (o.pcap && !(o.capture && strcmp(o.capture, "off") == 0) &&
-        !rpt_pcapng_write(r, o.pcap, &err)) {
+    if (o.pcap && capture != TP_CAPTURE_OFF &&
+        !(cap ? tp_capture_write(cap, r, o.pcap, interrupted, &err)
+              : rpt_pcapng_write(r, o.pcap, &err))) {
         fprintf(stderr, "turnprobe check: cannot write the capture: %s\n", err->message);
         g_clear_error(&err);
         rc = TP_EXIT_INTERNAL;
@@ -683,11 +720,14 @@ int tp_cmd_check(int argc, char **argv)
         } else {
             struct rpt_text_opts to = {want_color(o.color), TRUE, o.verbose};
             rpt_text_write(r, stdout, &to);
+            if (o.pcap && capture != TP_CAPTURE_OFF)
+                tp_capture_print_hint(stdout, cap, r, o.pcap);
         }
     }
     if (interrupted)
         rc = rc == TP_EXIT_OK ? TP_EXIT_FAIL : rc;
 out:
+    tp_capture_free(cap);
     rpt_result_free(r);
     g_ptr_array_unref(targets);
     tp_ice_config_free(ice);
