@@ -799,8 +799,10 @@ static void sweep(struct tp_capread *c)
     c->last_sweep_us = c->t_us;
 }
 
+/* seg holds len captured bytes of a segment that had wire bytes on the wire (a snap length
+ * may cut it): the bytes not captured are a gap in the stream. */
 static void tcp_segment(struct tp_capread *c, const struct sl_addr *src, const struct sl_addr *dst,
-                        const guint8 *seg, size_t len)
+                        const guint8 *seg, size_t len, size_t wire)
 {
     struct sl_rd rd;
     sl_rd_init(&rd, seg, len);
@@ -877,6 +879,8 @@ static void tcp_segment(struct tp_capread *c, const struct sl_addr *src, const s
                 c->st.tcp_retrans++;
             d->next += (guint32)(n - skip);
             consume(c, f, side, p + skip, n - skip);
+            if (wire > len && g_hash_table_lookup(c->flows, &k) == f)
+                stream_gap(c, f, side, d->next + (guint32)(wire - len));
             drain_ooo(c, f, side);
         }
     }
@@ -968,7 +972,7 @@ static void icmp_error(struct tp_capread *c, guint8 type, guint8 code, const gui
 }
 
 static void transport(struct tp_capread *c, guint8 proto, struct sl_addr *src, struct sl_addr *dst,
-                      const guint8 *p, size_t len, gboolean v6)
+                      const guint8 *p, size_t len, size_t wire, gboolean v6)
 {
     switch (proto) {
     case 17: udp_datagram(c, src, dst, p, len); break;
@@ -981,7 +985,7 @@ static void transport(struct tp_capread *c, guint8 proto, struct sl_addr *src, s
             c->st.bad++;
             return;
         }
-        tcp_segment(c, src, dst, p, len);
+        tcp_segment(c, src, dst, p, len, MAX(wire, len));
         break;
     }
     case 1:
@@ -1052,7 +1056,7 @@ static void fragment(struct tp_capread *c, const struct frag_key *k, const struc
     guint8 proto = f->k.proto;
     f->buf = NULL;
     g_hash_table_remove(c->frags, k);
-    transport(c, proto, &s, &d, buf, total, v6);
+    transport(c, proto, &s, &d, buf, total, total, v6);
     g_free(buf);
 }
 
@@ -1074,6 +1078,7 @@ static void ipv4(struct tp_capread *c, const guint8 *p, size_t len)
         c->st.bad++;
         return;
     }
+    size_t wire = tot;
     if (tot > len) {
         c->st.cut++;
         tot = (guint16)len;
@@ -1094,7 +1099,7 @@ static void ipv4(struct tp_capread *c, const guint8 *p, size_t len)
         fragment(c, &k, &src, &dst, offset, more, p + ihl, tot - ihl, FALSE);
         return;
     }
-    transport(c, proto, &src, &dst, p + ihl, tot - ihl, FALSE);
+    transport(c, proto, &src, &dst, p + ihl, tot - ihl, wire - ihl, FALSE);
 }
 
 static void ipv6(struct tp_capread *c, const guint8 *p, size_t len)
@@ -1111,7 +1116,7 @@ static void ipv6(struct tp_capread *c, const guint8 *p, size_t len)
         c->st.bad++;
         return;
     }
-    size_t avail = len - 40;
+    size_t avail = len - 40, wire = plen;
     if (plen > avail)
         c->st.cut++;
     else
@@ -1163,7 +1168,7 @@ static void ipv6(struct tp_capread *c, const guint8 *p, size_t len)
         fragment(c, &k, &src, &dst, offset, more, q, n, TRUE);
         return;
     }
-    transport(c, nh, &src, &dst, q, n, TRUE);
+    transport(c, nh, &src, &dst, q, n, wire > rd.off ? wire - rd.off : n, TRUE);
 }
 
 static void ip_any(struct tp_capread *c, const guint8 *p, size_t len)

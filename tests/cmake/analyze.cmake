@@ -6,3 +6,7 @@
 if(TARGET tpcore)
   target_link_libraries(tpcore PUBLIC PkgConfig::PCAP)
 endif()
+
+# The capture reader on hand-built captures of every link type, fragments and TCP streams.
+tp_unit_test(test_tp_capread SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_tp_capread.c
+             LIBS tpcore PkgConfig::PCAP TIMEOUT 60)
