@@ -29,6 +29,8 @@ struct chk_config {
     struct sl_txn_cfg txn;
     const struct sl_addr *server; /* a resolved address to probe (set by the caller per address) */
     gint64 deadline_us;  /* monotonic deadline shared by every address; 0: now + timeout_s */
+    const char *proxy;   /* --proxy: http://[user:pass@]host:port or socks5://host:port; TCP and
+                          * TLS connect through it (HTTP CONNECT, SOCKS5), UDP is refused */
 };
 
 enum chk_conn_state { CHK_CONN_CONNECTING, CHK_CONN_OPEN, CHK_CONN_CLOSED, CHK_CONN_FAILED };
@@ -58,6 +60,9 @@ struct chk_conn {
     struct chk_tls *tls; /* TLS (over TCP) or DTLS (over UDP), when the URI is turns: */
     chk_record_fn on_record;
     void *ud;
+    GSocketConnection *proxy_conn; /* --proxy: owns the tunnel that sock is */
+    const char *fail_diag;         /* a failure already diagnosed here (the proxy's answer) */
+    char *fail_why;                /* ... and its summary */
 };
 
 /* A TURN client: one connection, its credentials and allocation. */

@@ -74,7 +74,10 @@ static gboolean connect_client(struct chk_run *run, const char *endpoint,
             char *a = chk_addr_str(&run->ctx.server);
             char *sum;
             const char *diag;
-            if (c->refused) {
+            if (c->fail_diag) {
+                diag = c->fail_diag; /* the proxy's answer (chk_net.c) */
+                sum = g_strdup(c->fail_why);
+            } else if (c->refused) {
                 diag = "port-unreachable";
                 sum = g_strdup_printf("TCP connection to %s refused: nothing listens there", a);
             } else if (c->timed_out) {

@@ -306,6 +306,187 @@ static void watch(struct chk_conn *c)
     g_source_attach(c->src, c->ctx->mc);
 }
 
+/* ---- through a proxy (--proxy): GLib's GSocketClient speaks HTTP CONNECT or SOCKS5 ---- */
+
+/* "HTTP proxy 10.0.0.1:3128": how the evidence names the proxy, never with its credentials. */
+static char *proxy_name(const char *url)
+{
+    GUri *u = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    if (!u)
+        return g_strdup("the proxy");
+    char *scheme = g_ascii_strup(g_uri_get_scheme(u), -1);
+    const char *host = g_uri_get_host(u) ? g_uri_get_host(u) : "?";
+    gboolean v6 = strchr(host, ':') != NULL;
+    char port[16] = "";
+    if (g_uri_get_port(u) > 0)
+        g_snprintf(port, sizeof(port), ":%d", g_uri_get_port(u));
+    char *name = g_strdup_printf("%s proxy %s%s%s%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
+                                 port);
+    g_free(scheme);
+    g_uri_unref(u);
+    return name;
+}
+
+struct proxy_wait {
+    GSocketConnection *conn;
+    GError *err;
+    gboolean done;
+    gboolean reached; /* the TCP connection to the proxy itself was made */
+};
+
+static void on_proxy_event(GSocketClient *cl, GSocketClientEvent ev, GSocketConnectable *to,
+                           GIOStream *io, gpointer ud)
+{
+    (void)cl;
+    (void)to;
+    (void)io;
+    if (ev == G_SOCKET_CLIENT_CONNECTED)
+        ((struct proxy_wait *)ud)->reached = TRUE;
+}
+
+static void on_proxy_connected(GObject *src, GAsyncResult *res, gpointer ud)
+{
+    struct proxy_wait *w = ud;
+    w->conn = g_socket_client_connect_finish(G_SOCKET_CLIENT(src), res, &w->err);
+    w->done = TRUE;
+}
+
+static gboolean proxy_done(void *ud)
+{
+    return ((struct proxy_wait *)ud)->done;
+}
+
+/* The HTTP status GLib puts at the end of "HTTP proxy connection failed: 502"; 0 if none. */
+static int http_status_of(const char *msg)
+{
+    const char *end = msg + strlen(msg), *p = end;
+    while (p > msg && g_ascii_isdigit(p[-1]))
+        p--;
+    guint64 v = 0;
+    if (p == end || !g_ascii_string_to_unsigned(p, 10, 100, 599, &v, NULL))
+        return 0;
+    return (int)v;
+}
+
+/* Why the tunnel did not open, as a diagnosis: the proxy is not there, wants credentials,
+ * refuses this destination, or could not reach the server itself. */
+static void proxy_judge(struct chk_conn *c, const struct proxy_wait *w, const char *name,
+                        const char *dst, gboolean socks)
+{
+    const GError *e = w->err;
+    const char *msg = e ? e->message : "no answer before the deadline";
+    int code = e && g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_FAILED) && !socks
+                   ? http_status_of(e->message)
+                   : 0;
+    if (e && g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_NOT_ALLOWED))
+        code = socks ? 2 : 403; /* SOCKS5 reply 2: not allowed by ruleset */
+    if (!w->reached) {
+        c->fail_diag = "proxy-unreachable";
+        c->fail_why = g_strdup_printf("cannot connect to the %s: %s", name, msg);
+    } else if (!e) {
+        c->fail_diag = "proxy-connect-failed";
+        c->fail_why = g_strdup_printf("the %s took the connection but did not open the tunnel to "
+                                      "%s before the deadline: the server does not answer it",
+                                      name, dst);
+    } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_NEED_AUTH)) {
+        c->fail_diag = "proxy-auth-required";
+        c->fail_why = g_strdup_printf("the %s wants a username and password (%s) and --proxy "
+                                      "gives none", name, socks ? "SOCKS5" : "HTTP 407");
+    } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_AUTH_FAILED)) {
+        c->fail_diag = "proxy-auth-required";
+        c->fail_why = g_strdup_printf("the %s refused the username and password of --proxy (%s)",
+                                      name, socks ? "SOCKS5" : "HTTP 407");
+    } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_NOT_ALLOWED) ||
+               (code >= 400 && code < 500)) {
+        c->fail_diag = "proxy-refused";
+        c->fail_why = g_strdup_printf("the %s refuses to connect to %s (%s%d): its policy does "
+                                      "not allow this destination or port", name, dst,
+                                      socks ? "SOCKS5 reply " : "HTTP ", code);
+    } else if (code >= 500 || socks || !g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_FAILED)) {
+        c->fail_diag = "proxy-connect-failed";
+        c->fail_why = code ? g_strdup_printf("the %s could not connect to %s (HTTP %d)", name,
+                                             dst, code)
+                           : g_strdup_printf("the %s could not connect to %s: %s", name, dst,
+                                             msg);
+    } else {
+        c->fail_diag = "proxy-unreachable";
+        c->fail_why = g_strdup_printf("the %s does not answer as an HTTP proxy: %s", name, msg);
+    }
+}
+
+/* Connects through the proxy; on success the connection's socket is a plain tunnel to the
+ * server, which becomes c->sock: TLS, framing and recording then work as if it were direct. */
+static int proxy_open(struct chk_conn *c, GSocketAddress *sa)
+{
+    struct chk_ctx *ctx = c->ctx;
+    const char *url = ctx->cfg->proxy;
+    char *name = proxy_name(url);
+    char *dst = chk_addr_str(&c->remote);
+    gboolean socks = g_ascii_strncasecmp(url, "socks", 5) == 0;
+    GProxyResolver *res = g_simple_proxy_resolver_new(url, NULL);
+    GSocketClient *cl = g_socket_client_new();
+    g_socket_client_set_proxy_resolver(cl, res);
+    struct proxy_wait w = {0};
+    gulong h = g_signal_connect(cl, "event", G_CALLBACK(on_proxy_event), &w);
+    GCancellable *cancel = g_cancellable_new();
+
+    c->framer = g_new(struct sl_framer, 1);
+    sl_framer_init(c->framer, 0);
+    struct rpt_packet *syn = chk_conn_record(c, RPT_PKT_TCP_SYN, RPT_OUT, NULL, 0);
+    char *note = g_strdup_printf("via %s (%s to %s); this capture shows the tunnel as if it were "
+                                 "a direct connection to the server", name,
+                                 socks ? "SOCKS5 CONNECT" : "HTTP CONNECT", dst);
+    rpt_packet_annotate(syn, NULL, NULL, note);
+    g_free(note);
+    g_socket_client_connect_async(cl, G_SOCKET_CONNECTABLE(sa), cancel, on_proxy_connected, &w);
+    chk_wait(ctx, proxy_done, &w, G_MAXINT64);
+    if (!w.done) {
+        /* The deadline or Ctrl-C: cancel, and let the callback run before w goes away. */
+        g_cancellable_cancel(cancel);
+        while (!w.done)
+            g_main_context_iteration(ctx->mc, TRUE);
+        g_clear_error(&w.err);
+        g_clear_object(&w.conn);
+    }
+    g_signal_handler_disconnect(cl, h);
+    g_object_unref(cancel);
+    g_object_unref(cl);
+    g_object_unref(res);
+
+    int rc = 0;
+    if (!w.conn) {
+        proxy_judge(c, &w, name, dst, socks);
+        struct rpt_packet *pk = chk_conn_record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
+        rpt_packet_annotate(pk, NULL, c->fail_diag, c->fail_why);
+        c->error = w.reached ? ECONNREFUSED : EHOSTUNREACH;
+        c->state = CHK_CONN_FAILED;
+        rc = c->error;
+    } else {
+        c->proxy_conn = w.conn;
+        c->sock = g_object_ref(g_socket_connection_get_socket(w.conn));
+        g_socket_set_blocking(c->sock, FALSE);
+        g_socket_set_option(c->sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+        GSocketAddress *la = g_socket_get_local_address(c->sock, NULL);
+        if (la) {
+            struct sockaddr_storage lss;
+            if (g_socket_address_to_native(la, &lss, sizeof(lss), NULL))
+                sl_addr_from_sockaddr(&c->local, (struct sockaddr *)&lss, sizeof(lss));
+            g_object_unref(la);
+        }
+        /* The recorded handshake now carries the local address the proxy sees. */
+        syn->src = c->local;
+        struct rpt_packet *pk = chk_conn_record(c, RPT_PKT_TCP_SYNACK, RPT_IN, NULL, 0);
+        note = g_strdup_printf("the %s opened the tunnel to %s", name, dst);
+        rpt_packet_annotate(pk, NULL, NULL, note);
+        g_free(note);
+        chk_conn_record(c, RPT_PKT_TCP_ACK, RPT_OUT, NULL, 0);
+    }
+    g_clear_error(&w.err);
+    g_free(dst);
+    g_free(name);
+    return rc;
+}
+
 int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport tp,
                   const struct sl_addr *server, struct chk_conn **out)
 {
@@ -323,6 +504,24 @@ int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport 
     GError *err = NULL;
     GSocketFamily fam = server->family == SL_AF_IPV6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
     gboolean stream = tp == RPT_TCP || tp == RPT_TLS;
+    if (ctx->cfg->proxy) {
+        int prc = EPROTONOSUPPORT;
+        if (!stream) {
+            char *name = proxy_name(ctx->cfg->proxy);
+            c->fail_diag = "proxy-udp-unsupported";
+            c->fail_why = g_strdup_printf("%s cannot go through the %s: HTTP CONNECT and SOCKS5 "
+                                          "CONNECT carry TCP only", rpt_transport_name(tp), name);
+            c->state = CHK_CONN_FAILED;
+            c->error = prc;
+            g_free(name);
+        } else {
+            prc = proxy_open(c, sa);
+        }
+        g_object_unref(sa);
+        if (prc != 0)
+            return prc;
+        goto opened;
+    }
     c->sock = g_socket_new(fam, stream ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
                            stream ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, &err);
     if (!c->sock)
@@ -381,6 +580,7 @@ int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport 
         chk_conn_record(c, RPT_PKT_TCP_ACK, RPT_OUT, NULL, 0);
     }
     g_object_unref(sa);
+opened:
     c->state = CHK_CONN_OPEN;
     if (tp == RPT_TLS || tp == RPT_DTLS) {
         int trc = chk_tls_handshake(c, strcmp(endpoint, "client") == 0);
@@ -462,6 +662,9 @@ void chk_conn_close(struct chk_conn *c)
         g_socket_close(c->sock, NULL);
         g_object_unref(c->sock);
     }
+    if (c->proxy_conn)
+        g_object_unref(c->proxy_conn);
+    g_free(c->fail_why);
     g_free(c->framer);
     g_free(c->endpoint);
     g_free(c);
