@@ -131,6 +131,29 @@ const struct rpt_diag rpt_diags[] = {
     {"refresh-failed", F, "Refresh or deallocation failed",
      "The allocation could not be refreshed or released; check the error code and "
      "max-allocate-lifetime."},
+    {"proxy-unreachable", F, "the proxy given with --proxy cannot be reached or is not a proxy",
+     "Check the proxy's address and port (the browser's or the system's proxy settings, PAC "
+     "file, https_proxy) and that it speaks the scheme given: http:// for HTTP CONNECT, "
+     "socks5:// for SOCKS5."},
+    {"proxy-auth-required", F, "the proxy wants credentials, or refused the ones given (407)",
+     "Give the proxy's username and password in the URL (--proxy http://USER:PASS@HOST:PORT) "
+     "and check them; a proxy that only does NTLM/Kerberos (Negotiate) needs a browser, not "
+     "Basic credentials."},
+    {"proxy-refused", F, "the proxy refuses CONNECT to this server or port (403, SOCKS ruleset)",
+     "Corporate proxies often allow CONNECT to port 443 only (squid: SSL_ports, tinyproxy: "
+     "ConnectPort): offer TURN over TLS on 443 (turns:HOST:443?transport=tcp), or ask for the "
+     "TURN server's ports to be allowed."},
+    {"proxy-connect-failed", F, "the proxy could not connect to the TURN server (5xx, SOCKS "
+     "refused/unreachable)",
+     "The proxy accepted the request but the server did not answer it: check that the TURN "
+     "server listens on this port and that the proxy's own network may reach it."},
+    {"proxy-tls-intercepted", W, "a proxy replaces the server's TLS certificate (TLS interception)",
+     "A TLS-inspecting proxy terminates TLS with its own certificate: browsers refuse it for "
+     "TURN over TLS unless the proxy's CA is trusted. Exempt the TURN server's name from TLS "
+     "inspection on the proxy."},
+    {"proxy-udp-unsupported", F, "UDP and DTLS cannot go through an HTTP or SOCKS5 proxy",
+     "HTTP CONNECT and SOCKS5 CONNECT carry TCP only: through a proxy, use "
+     "turn:HOST:PORT?transport=tcp or turns:HOST:443?transport=tcp."},
 };
 const size_t rpt_diag_count = G_N_ELEMENTS(rpt_diags);
 
