@@ -400,8 +400,13 @@ int chk_tls_handshake(struct chk_conn *c, gboolean report)
     t->dtls = dtls;
     t->cctx = ctx;
     t->rx = g_byte_array_new();
-    if (tls_index < 0)
+    /* Matrix cells handshake in parallel threads: two first callers must not get two
+     * indexes (one thread would then find no chk_tls in its callbacks). */
+    static gsize tls_index_once;
+    if (g_once_init_enter(&tls_index_once)) {
         tls_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        g_once_init_leave(&tls_index_once, 1);
+    }
 
     t->ctx = SSL_CTX_new(dtls ? DTLS_client_method() : TLS_client_method());
     SSL_CTX_set_min_proto_version(t->ctx, dtls ? DTLS1_2_VERSION : TLS1_2_VERSION);
