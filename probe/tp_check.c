@@ -17,11 +17,13 @@
 #include "tp.h"
 #include "tp_capture.h"
 #include "tp_iceservers.h"
+#include "tp_proxy.h"
 #include "tp_version.h"
 
 struct check_opts {
     char *username, *password_file, *password_cli, *secret_file, *rest_user, *ice_servers;
     char *json, *md, *html, *pcap, *capture, *keylog, *ca, *format, *peer, *skip, *only, *color;
+    char *proxy; /* --proxy: a proxy URL, or "env" */
     double timeout;
     gboolean ipv4, ipv6, quiet, no_precheck, redact, insecure;
     int verbose;
@@ -400,6 +402,7 @@ static void check_target(struct rpt_result *r, struct chk_config *base, const st
         cfg.deadline_us = g_get_monotonic_time() + MAX(left / (gint64)(n - i), 0);
         cfg.server = &pl->addr;
         chk_check_run(&cfg, r, s, &interrupted);
+        tp_proxy_check_tls(&cfg, s);
         if (interrupted)
             break;
     }
@@ -456,6 +459,9 @@ int tp_cmd_check(int argc, char **argv)
          "trust this CA certificate (PEM) for turns:, besides the system store", "FILE"},
         {"insecure", 0, 0, G_OPTION_ARG_NONE, &o.insecure,
          "record a certificate failure and go on with the checklist anyway", NULL},
+        {"proxy", 0, 0, G_OPTION_ARG_STRING, &o.proxy,
+         "connect TCP and TLS through a proxy: http://[USER:PASS@]HOST:PORT (HTTP CONNECT), "
+         "socks5://HOST:PORT, or env (https_proxy, all_proxy); UDP cannot go through one", "URL"},
         {"keylog", 0, 0, G_OPTION_ARG_FILENAME, &o.keylog,
          "write the TLS secrets in NSS key log format (Wireshark decrypts with it)", "FILE"},
         {"pcap", 0, 0, G_OPTION_ARG_FILENAME, &o.pcap,
@@ -512,6 +518,7 @@ int tp_cmd_check(int argc, char **argv)
     struct tp_capture *cap = NULL;
     GPtrArray *targets = g_ptr_array_new_with_free_func(target_free);
     char *password = NULL, *secret = NULL;
+    char *proxy_url = NULL;
     struct tp_ice_config *ice = NULL;
     if (!g_option_context_parse(octx, &argc, &argv, &err)) {
         rc = tp_usage_error("check", "%s", err->message);
@@ -624,7 +631,21 @@ int tp_cmd_check(int argc, char **argv)
         g_ptr_array_add(targets, t);
     }
     g_free(username);
+    if (o.proxy) {
+        proxy_url = tp_proxy_resolve(o.proxy, &err);
+        if (!proxy_url) {
+            rc = tp_usage_error("check", "%s", err->message);
+            goto out;
+        }
+        const struct target *t0 = g_ptr_array_index(targets, 0);
+        if (targets->len == 1 && !t0->error && t0->uri.transport == SL_URI_UDP) {
+            rc = tp_usage_error("check", "--proxy carries TCP only (HTTP CONNECT, SOCKS5): use "
+                                         "?transport=tcp, or turns: for TLS");
+            goto out;
+        }
+    }
 
+    cfg.proxy = proxy_url;
     cfg.have_peer = o.peer != NULL;
     cfg.ca_file = o.ca;
     cfg.insecure = o.insecure;
@@ -750,6 +771,10 @@ out:
     g_free(o.pcap);
     g_free(o.html);
     g_free(o.ca);
+    g_free(o.proxy);
+    if (proxy_url) /* it may hold the proxy's password */
+        memset(proxy_url, 0, strlen(proxy_url));
+    g_free(proxy_url);
     g_free(o.keylog);
     g_free(o.capture);
     g_free(o.format);
