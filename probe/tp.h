@@ -23,6 +23,7 @@ int tp_cmd_decode(int argc, char **argv);
 int tp_cmd_check(int argc, char **argv);
 int tp_cmd_creds(int argc, char **argv);
 int tp_cmd_analyze(int argc, char **argv);
+int tp_cmd_matrix(int argc, char **argv);
 
 /* Prints "turnprobe CMD: message" on stderr and returns TP_EXIT_USAGE. */
 int tp_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -12,6 +12,7 @@ const struct tp_cmd tp_cmds[] = {
      tp_cmd_decode},
     {"creds", "--user NAME | --check U", "mint or check TURN REST credentials", tp_cmd_creds},
     {"analyze", "CAPTURE... [options]", "find and judge STUN/TURN in pcap/pcapng files", tp_cmd_analyze},
+    {"matrix", "HOST [options]", "reachability over every transport and usual port", tp_cmd_matrix},
 };
 const size_t tp_ncmds = G_N_ELEMENTS(tp_cmds);
 
