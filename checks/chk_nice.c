@@ -8,13 +8,15 @@
 
 #include <nice/agent.h>
 #include <nice/debug.h>
+#include <stun/usages/bind.h>
+#include <stun/usages/turn.h>
 
 #include "chk_nice.h"
 #include "chk_run.h"
 
-#define NICE_PINGS     3                     /* datagrams each agent sends, each echoed */
-#define NICE_DATA_US   (2 * G_USEC_PER_SEC)  /* the most the data exchange may take */
-#define NICE_CLOSE_US  (2 * G_USEC_PER_SEC)  /* the most closing (TURN deallocation) may take */
+#define NICE_PINGS      3                    /* datagrams each agent sends, each echoed */
+#define NICE_DATA_US    (2 * G_USEC_PER_SEC) /* the most the data exchange may take */
+#define NICE_CLOSE_US   (2 * G_USEC_PER_SEC) /* the most closing (TURN deallocation) may take */
 #define NICE_LOG_EVENTS 32                   /* events read from libnice's log, at most */
 
 static const char NICE_CAPTURE_NOTE[] =
@@ -37,9 +39,11 @@ struct nice_side {
     JsonArray *cands, *states;
     guint state;
     gboolean gathered, ready, failed, have_pair;
-    guint n_cands[4];     /* per NiceCandidateType */
-    guint n_remote;       /* candidates given to the other agent */
-    guint alloc_answers[2], perm_answers[2]; /* [success, error response], from libnice's log */
+    guint n_cands[4]; /* per NiceCandidateType */
+    guint n_remote;   /* candidates given to the other agent */
+    /* [success, error response] to its Allocate, CreatePermission and Binding (STUN server)
+     * requests, from libnice's log */
+    guint alloc_answers[2], perm_answers[2], bind_answers[2];
     guint pings_sent, pings_got, replies_got;
     gint64 sent_at[NICE_PINGS];
     double rtt_min, rtt_max, rtt_sum;
@@ -51,10 +55,9 @@ struct nice_run {
     struct nice_side *side[2];
     int n_sides;
     gint64 t0;
-    gboolean trickle;    /* pass each agent's relay candidates to the other */
+    gboolean trickle; /* pass each agent's relay candidates to the other */
     const uint8_t *token;
-    JsonArray *log;      /* events read from libnice's log; NULL when not read */
-    guint log_handlers[2];
+    JsonArray *log; /* events read from libnice's log; NULL when not read */
 };
 
 static double ms_since(gint64 t0)
@@ -66,10 +69,14 @@ static double ms_since(gint64 t0)
 static const char *cand_type_name(NiceCandidateType t)
 {
     switch (t) {
-    case NICE_CANDIDATE_TYPE_HOST: return "host";
-    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: return "srflx";
-    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return "prflx";
-    case NICE_CANDIDATE_TYPE_RELAYED: return "relay";
+    case NICE_CANDIDATE_TYPE_HOST:
+        return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+        return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+        return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+        return "relay";
     }
     return "?";
 }
@@ -77,10 +84,14 @@ static const char *cand_type_name(NiceCandidateType t)
 static const char *cand_transport_name(NiceCandidateTransport t)
 {
     switch (t) {
-    case NICE_CANDIDATE_TRANSPORT_UDP: return "udp";
-    case NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE: return "tcp-active";
-    case NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE: return "tcp-passive";
-    case NICE_CANDIDATE_TRANSPORT_TCP_SO: return "tcp-so";
+    case NICE_CANDIDATE_TRANSPORT_UDP:
+        return "udp";
+    case NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE:
+        return "tcp-active";
+    case NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE:
+        return "tcp-passive";
+    case NICE_CANDIDATE_TRANSPORT_TCP_SO:
+        return "tcp-so";
     }
     return "?";
 }
@@ -88,13 +99,20 @@ static const char *cand_transport_name(NiceCandidateTransport t)
 static const char *state_name(guint s)
 {
     switch (s) {
-    case NICE_COMPONENT_STATE_DISCONNECTED: return "disconnected";
-    case NICE_COMPONENT_STATE_GATHERING: return "gathering";
-    case NICE_COMPONENT_STATE_CONNECTING: return "connecting";
-    case NICE_COMPONENT_STATE_CONNECTED: return "connected";
-    case NICE_COMPONENT_STATE_READY: return "ready";
-    case NICE_COMPONENT_STATE_FAILED: return "failed";
-    default: return "?";
+    case NICE_COMPONENT_STATE_DISCONNECTED:
+        return "disconnected";
+    case NICE_COMPONENT_STATE_GATHERING:
+        return "gathering";
+    case NICE_COMPONENT_STATE_CONNECTING:
+        return "connecting";
+    case NICE_COMPONENT_STATE_CONNECTED:
+        return "connected";
+    case NICE_COMPONENT_STATE_READY:
+        return "ready";
+    case NICE_COMPONENT_STATE_FAILED:
+        return "failed";
+    default:
+        return "?";
     }
 }
 
@@ -157,19 +175,41 @@ static gboolean route_local(const struct sl_addr *server, struct sl_addr *out)
  * libnice does not log it. */
 static const char *turn_answer_name(long res)
 {
-    /* StunUsageTurnReturn, <stun/usages/turn.h> */
     switch (res) {
-    case 0:
-    case 1: return "success";
-    case 2: return "error response";
-    case 3: return "invalid";
-    case 4: return "alternate server";
-    default: return "?";
+    case STUN_USAGE_TURN_RETURN_RELAY_SUCCESS:
+    case STUN_USAGE_TURN_RETURN_MAPPED_SUCCESS:
+        return "success";
+    case STUN_USAGE_TURN_RETURN_ERROR:
+        return "error response";
+    case STUN_USAGE_TURN_RETURN_INVALID:
+        return "invalid";
+    case STUN_USAGE_TURN_RETURN_ALTERNATE_SERVER:
+        return "alternate server";
+    default:
+        return "?";
     }
 }
 
-static void log_event(struct nice_run *nr, const char *agent, const char *request,
-                      const char *peer, const char *answer)
+static const char *bind_answer_name(long res)
+{
+    switch (res) {
+    case STUN_USAGE_BIND_RETURN_SUCCESS:
+        return "success";
+    case STUN_USAGE_BIND_RETURN_ERROR:
+        return "error response";
+    case STUN_USAGE_BIND_RETURN_INVALID:
+        return "invalid";
+    case STUN_USAGE_BIND_RETURN_ALTERNATE_SERVER:
+        return "alternate server";
+    case STUN_USAGE_BIND_RETURN_TIMEOUT:
+        return "timeout";
+    default:
+        return "?";
+    }
+}
+
+static void log_event(struct nice_run *nr, const char *agent, const char *request, const char *peer,
+                      const char *answer)
 {
     if (json_array_get_length(nr->log) >= NICE_LOG_EVENTS)
         return;
@@ -210,45 +250,65 @@ static struct nice_side *side_of_relay(struct nice_run *nr, const char *addr)
     return NULL;
 }
 
+/* libnice's debug switch and GLib's log handlers are process-wide, while checks may run in
+ * several threads at once (the matrix): the first capture turns them on, the last one off, and
+ * each line goes to the run of the thread that logged it (libnice logs from the thread that
+ * iterates the agent's main context, which is the check's). */
+static GMutex log_lock;
+static guint log_users;
+static guint log_ids[2];
+static GPrivate log_current; /* this thread's struct nice_run, while it reads the log */
+
 static void on_nice_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
 {
     (void)domain;
     (void)level;
-    struct nice_run *nr = ud;
-    static const char alloc[] = " : stun_turn_process/disc for ";
-    static const char perm[] = "got response for CreatePermission with XOR_PEER_ADDRESS=[";
-    const char *p;
-    if (!msg)
+    (void)ud;
+    struct nice_run *nr = g_private_get(&log_current);
+    if (!nr || !nr->log || !msg)
         return;
-    if (g_str_has_prefix(msg, "Agent ") && (p = strstr(msg, alloc)) && strstr(p, " res ")) {
-        /* "Agent 0x55d0 : stun_turn_process/disc for 0x55e0 res 2." (discovery.c) */
+    /* "Agent 0x55d0 : stun_turn_process/disc for 0x55e0 res 2." and the same with
+     * stun_bind_process (discovery.c): res is a StunUsageTurnReturn / StunUsageBindReturn. */
+    const char *pa = strstr(msg, " : stun_turn_process/disc for ");
+    const char *pb = pa ? NULL : strstr(msg, " : stun_bind_process/disc for ");
+    const char *res = pa ? strstr(pa, " res ") : pb ? strstr(pb, " res ") : NULL;
+    if (res && g_str_has_prefix(msg, "Agent ")) {
         struct nice_side *sd = side_of_pointer(nr, msg + 6);
-        long res = strtol(strstr(p, " res ") + 5, NULL, 10);
-        if (sd)
-            sd->alloc_answers[res == 2 ? 1 : 0]++;
-        log_event(nr, sd ? nice_roles[sd->role] : NULL, "Allocate", NULL, turn_answer_name(res));
-    } else if ((p = strstr(msg, perm))) {
-        /* "TURN: got response for CreatePermission with XOR_PEER_ADDRESS=[127.0.0.1]:50010 :
-         * unauthorized" (udp-turn.c): "unauthorized" is its word for any error response. */
-        p += sizeof(perm) - 1;
-        const char *close = strstr(p, "]:");
-        if (!close)
-            return;
-        char *ip = g_strndup(p, (gsize)(close - p));
-        guint64 port = g_ascii_strtoull(close + 2, NULL, 10);
-        struct sl_addr a;
-        char *peer = NULL;
-        if (sl_addr_parse(&a, ip, (int)(port & 0xffff)) == SL_OK)
-            peer = chk_addr_str(&a);
-        struct nice_side *owner = peer ? side_of_relay(nr, peer) : NULL;
-        const char *agent = owner && nr->n_sides == 2 ? nice_roles[1 - owner->role] : NULL;
-        gboolean ok = g_str_has_suffix(msg, ": ok");
-        if (owner && nr->n_sides == 2)
-            nr->side[1 - owner->role]->perm_answers[ok ? 0 : 1]++;
-        log_event(nr, agent, "CreatePermission", peer, ok ? "success" : "error response");
-        g_free(peer);
-        g_free(ip);
+        long v = strtol(res + 5, NULL, 10);
+        const char *answer = pa ? turn_answer_name(v) : bind_answer_name(v);
+        if (sd) {
+            guint *n = pa ? sd->alloc_answers : sd->bind_answers;
+            if (strcmp(answer, "success") == 0)
+                n[0]++;
+            else if (strcmp(answer, "error response") == 0)
+                n[1]++;
+        }
+        log_event(nr, sd ? nice_roles[sd->role] : NULL, pa ? "Allocate" : "Binding", NULL, answer);
+        return;
     }
+    /* "TURN: got response for CreatePermission with XOR_PEER_ADDRESS=[127.0.0.1]:50010 :
+     * unauthorized" (udp-turn.c): "unauthorized" is its word for any error response. */
+    static const char perm[] = "got response for CreatePermission with XOR_PEER_ADDRESS=[";
+    const char *p = strstr(msg, perm);
+    const char *close = p ? strstr(p + sizeof(perm) - 1, "]:") : NULL;
+    if (!close)
+        return;
+    p += sizeof(perm) - 1;
+    char *ip = g_strndup(p, (gsize)(close - p));
+    guint64 port = g_ascii_strtoull(close + 2, NULL, 10);
+    struct sl_addr a;
+    char *peer = NULL;
+    if (port <= 65535 && sl_addr_parse(&a, ip, (int)port) == SL_OK)
+        peer = chk_addr_str(&a);
+    struct nice_side *owner = peer ? side_of_relay(nr, peer) : NULL;
+    struct nice_side *asker = owner && nr->n_sides == 2 ? nr->side[1 - owner->role] : NULL;
+    gboolean ok = g_str_has_suffix(msg, ": ok");
+    if (asker)
+        asker->perm_answers[ok ? 0 : 1]++;
+    log_event(nr, asker ? nice_roles[asker->role] : NULL, "CreatePermission", peer,
+              ok ? "success" : "error response");
+    g_free(peer);
+    g_free(ip);
 }
 
 static void log_start(struct nice_run *nr)
@@ -257,10 +317,14 @@ static void log_start(struct nice_run *nr)
     if (g_getenv("NICE_DEBUG"))
         return;
     nr->log = json_array_new();
-    GLogLevelFlags lv = G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO;
-    nr->log_handlers[0] = g_log_set_handler("libnice-socket", lv, on_nice_log, nr);
-    nr->log_handlers[1] = g_log_set_handler("libnice", lv, on_nice_log, nr);
-    nice_debug_enable(FALSE);
+    g_private_set(&log_current, nr);
+    g_mutex_lock(&log_lock);
+    if (log_users++ == 0) {
+        log_ids[0] = g_log_set_handler("libnice-socket", G_LOG_LEVEL_DEBUG, on_nice_log, NULL);
+        log_ids[1] = g_log_set_handler("libnice", G_LOG_LEVEL_DEBUG, on_nice_log, NULL);
+        nice_debug_enable(FALSE);
+    }
+    g_mutex_unlock(&log_lock);
 }
 
 /* Returns the events (or NULL when the log was not read). */
@@ -268,9 +332,14 @@ static JsonArray *log_stop(struct nice_run *nr)
 {
     if (!nr->log)
         return NULL;
-    nice_debug_disable(FALSE);
-    g_log_remove_handler("libnice-socket", nr->log_handlers[0]);
-    g_log_remove_handler("libnice", nr->log_handlers[1]);
+    g_private_set(&log_current, NULL);
+    g_mutex_lock(&log_lock);
+    if (--log_users == 0) {
+        nice_debug_disable(FALSE);
+        g_log_remove_handler("libnice-socket", log_ids[0]);
+        g_log_remove_handler("libnice", log_ids[1]);
+    }
+    g_mutex_unlock(&log_lock);
     JsonArray *a = nr->log;
     nr->log = NULL;
     return a;
@@ -382,9 +451,12 @@ static NiceRelayType relay_type(const struct sl_uri *u)
 static const char *relay_type_name(NiceRelayType t)
 {
     switch (t) {
-    case NICE_RELAY_TYPE_TURN_UDP: return "udp";
-    case NICE_RELAY_TYPE_TURN_TCP: return "tcp";
-    case NICE_RELAY_TYPE_TURN_TLS: return "tls";
+    case NICE_RELAY_TYPE_TURN_UDP:
+        return "udp";
+    case NICE_RELAY_TYPE_TURN_TCP:
+        return "tcp";
+    case NICE_RELAY_TYPE_TURN_TLS:
+        return "tls";
     }
     return "?";
 }
@@ -401,12 +473,12 @@ static struct nice_side *side_new(struct nice_run *nr, int role, const struct sl
     sd->states = json_array_new();
     json_object_set_array_member(sd->obj, "candidates", sd->cands);
     json_object_set_array_member(sd->obj, "states", sd->states);
-    sd->agent = nice_agent_new_full(nr->ctx->mc, NICE_COMPATIBILITY_RFC5245,
-                                    NICE_AGENT_OPTION_NONE);
+    sd->agent =
+        nice_agent_new_full(nr->ctx->mc, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_NONE);
     /* No UPnP (its discovery delays gathering), no ICE-TCP host candidates, no STUN server:
      * only what the TURN server gives. */
-    g_object_set(sd->agent, "controlling-mode", role == NICE_CONTROLLING, "force-relay",
-                 relay_only, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+    g_object_set(sd->agent, "controlling-mode", role == NICE_CONTROLLING, "force-relay", relay_only,
+                 "upnp", FALSE, "ice-tcp", FALSE, NULL);
     NiceAddress la;
     char ip[SL_ADDR_STRLEN];
     nice_address_init(&la);
@@ -743,7 +815,8 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
     const char *ended = str_member(L, "ended");
     const char *server = str_member(L, "server");
     const char *tp = str_member(L, "relay_transport");
-    gint64 relays_a = int_member(a, "relay_candidates"), relays_b = int_member(b, "relay_candidates");
+    gint64 relays_a = int_member(a, "relay_candidates"),
+           relays_b = int_member(b, "relay_candidates");
     enum rpt_status alloc_status, perm_status, bind_status;
     const char *alloc = step_diag(s, "allocate", &alloc_status);
     const char *perm = step_diag(s, "permission", &perm_status);
@@ -801,18 +874,16 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
         const char *which = relays_a == 0 && relays_b == 0 ? "no relay candidate"
                             : relays_a == 0 ? "the controlling agent got no relay candidate"
                                             : "the controlled agent got no relay candidate";
-        if (alloc_status == RPT_FAIL &&
-            (g_strcmp0(alloc, "auth-rejected") == 0 ||
-             g_strcmp0(alloc, "auth-wrong-credentials") == 0)) {
+        if (alloc_status == RPT_FAIL && (g_strcmp0(alloc, "auth-rejected") == 0 ||
+                                         g_strcmp0(alloc, "auth-wrong-credentials") == 0)) {
             v->diag = alloc;
             v->summary = g_strdup_printf(
                 "libnice: %s: the server refused the credentials (see allocate)%s", which,
                 errors > 0 ? "; libnice's own Allocate got error responses too" : "");
             v->earlier_cause = TRUE;
-        } else if (bind_status == RPT_FAIL &&
-                   (g_strcmp0(bind, "no-response") == 0 ||
-                    g_strcmp0(bind, "port-unreachable") == 0 ||
-                    g_strcmp0(bind, "tcp-connect-timeout") == 0)) {
+        } else if (bind_status == RPT_FAIL && (g_strcmp0(bind, "no-response") == 0 ||
+                                               g_strcmp0(bind, "port-unreachable") == 0 ||
+                                               g_strcmp0(bind, "tcp-connect-timeout") == 0)) {
             v->diag = bind;
             v->summary = g_strdup_printf(
                 "libnice: %s: the server %s over %s is not reachable (see binding: %s)", which,
@@ -821,7 +892,8 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
         } else if (alloc_status == RPT_FAIL && alloc) {
             v->diag = alloc;
             v->summary = g_strdup_printf("libnice: %s: the server refused the allocation "
-                                         "(see allocate: %s)", which, alloc);
+                                         "(see allocate: %s)",
+                                         which, alloc);
             v->earlier_cause = TRUE;
         } else if (errors > 0) {
             v->diag = "ice-check-failed";
@@ -829,15 +901,17 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
                 "libnice: %s: the server answered libnice's Allocate with an error response "
                 "although turnprobe's own Allocate succeeded (a quota such as user-quota counts "
                 "libnice's two allocations on top of turnprobe's two; libnice does not log the "
-                "code)", which);
+                "code)",
+                which);
         } else if (errors == 0 && successes == 0) {
             /* Our own flows got answers; libnice's, from other ports, got none. */
             v->diag = "no-response";
             v->summary = g_strdup_printf(
                 "libnice: %s: the server %s over %s never answered libnice's Allocate (%s "
                 "%.0f ms), although it answers turnprobe's own requests from other ports: "
-                "something on the path drops some flows (a firewall, a rate limit)", which,
-                server ? server : "?", tp ? tp : "?", done ? "libnice gave up after" : "waited",
+                "something on the path drops some flows (a firewall, a rate limit)",
+                which, server ? server : "?", tp ? tp : "?",
+                done ? "libnice gave up after" : "waited",
                 done ? gave_up : num_member(L, "duration_ms"));
         } else if (!done) {
             v->diag = "no-response";
@@ -849,7 +923,8 @@ static void judge_libnice(const struct rpt_session *s, JsonObject *L, struct nic
             v->summary = g_strdup_printf(
                 "libnice: %s after %.0f ms although turnprobe's own Allocate succeeded: the "
                 "server refused libnice's Allocate or did not answer it (libnice's log was not "
-                "read: NICE_DEBUG is set)", which, gave_up);
+                "read: NICE_DEBUG is set)",
+                which, gave_up);
         }
         return;
     }
@@ -982,15 +1057,15 @@ JsonObject *chk_nice_gather(const struct chk_config *cfg, volatile gboolean *int
     sl_uri_format(&cfg->uri, url, sizeof(url));
     json_object_set_string_member(out, "url", url);
     json_object_set_string_member(out, "capture", NICE_CAPTURE_NOTE);
+    json_object_set_array_member(out, "failed", failed);
 
     struct chk_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
-    ctx.mc = g_main_context_default();
     ctx.cfg = cfg;
     ctx.stop = interrupted;
     gint64 now = g_get_monotonic_time();
-    ctx.deadline = cfg->deadline_us ? cfg->deadline_us
-                                    : now + (gint64)(cfg->timeout_s * G_USEC_PER_SEC);
+    ctx.deadline =
+        cfg->deadline_us ? cfg->deadline_us : now + (gint64)(cfg->timeout_s * G_USEC_PER_SEC);
     ctx.deadline = MIN(ctx.deadline, now + (gint64)CHK_NICE_BUDGET_S * G_USEC_PER_SEC);
 
     struct sl_addr local;
@@ -1013,7 +1088,6 @@ JsonObject *chk_nice_gather(const struct chk_config *cfg, volatile gboolean *int
     if (why) {
         json_object_set_boolean_member(out, "gathering_done", FALSE);
         add_failed(failed, "all", why);
-        json_object_set_array_member(out, "failed", failed);
         g_free(server);
         return out;
     }
@@ -1022,14 +1096,17 @@ JsonObject *chk_nice_gather(const struct chk_config *cfg, volatile gboolean *int
     json_object_set_string_member(out, "local_address",
                                   sl_addr_format(&local, ip, sizeof(ip), FALSE));
 
+    ctx.mc = g_main_context_ref_thread_default(); /* as chk_check_run: the thread's own */
     struct nice_run nr = {.ctx = &ctx, .t0 = now};
+    log_start(&nr);
     nr.side[0] = side_new(&nr, NICE_CONTROLLING, &local, FALSE, &why);
     nr.n_sides = 1;
     struct nice_side *sd = nr.side[0];
     sl_addr_format(cfg->server, ip, sizeof(ip), FALSE);
     NiceRelayType rt = relay_type(&cfg->uri);
+    const char *tp = cfg->uri.turn ? relay_type_name(rt) : "udp";
     if (!why && cfg->uri.turn) {
-        json_object_set_string_member(out, "relay_transport", relay_type_name(rt));
+        json_object_set_string_member(out, "relay_transport", tp);
         if (!nice_agent_set_relay_info(sd->agent, sd->stream, 1, ip, cfg->server->port,
                                        cfg->username, cfg->password, rt))
             why = "libnice does not accept the TURN server's address";
@@ -1043,11 +1120,13 @@ JsonObject *chk_nice_gather(const struct chk_config *cfg, volatile gboolean *int
     if (!why)
         done = chk_wait(&ctx, gather_done, &nr, ctx.deadline);
     double ms = ms_since(now);
+    JsonArray *events = log_stop(&nr);
     json_object_set_boolean_member(out, "gathering_done", done);
     if (done)
-        json_object_set_member(out, "gathering_ms",
-                               json_node_copy(json_object_get_member(sd->obj, "gathering_ms")));
+        json_object_set_double_member(out, "gathering_ms", num_member(sd->obj, "gathering_ms"));
     json_object_set_array_member(out, "candidates", json_array_ref(sd->cands));
+    if (events)
+        json_object_set_array_member(out, "turn_answers", events);
 
     JsonObject *obtained = json_object_new();
     static const struct {
@@ -1075,47 +1154,64 @@ JsonObject *chk_nice_gather(const struct chk_config *cfg, volatile gboolean *int
     if (why) {
         add_failed(failed, "all", why);
     } else {
-        char *w;
+        /* What failed and why: the server's answers as libnice's log tells (when it was
+         * read), else only what the timing allows. */
+        const char *req = cfg->uri.turn ? "Allocate" : "Binding request";
+        const guint *ans = cfg->uri.turn ? sd->alloc_answers : sd->bind_answers;
+        gboolean logged = events != NULL;
+        char *silence = !done ? g_strdup_printf("no answer to libnice's %s from %s over %s "
+                                                "within %.0f ms (the deadline)",
+                                                req, server, tp, ms)
+                              : g_strdup_printf("no answer to libnice's %s from %s over %s: "
+                                                "libnice gave up after %.0f ms",
+                                                req, server, tp, ms);
+        char *w = NULL;
         if (!sd->n_cands[NICE_CANDIDATE_TYPE_HOST])
             add_failed(failed, "host", "libnice found no usable local address");
         if (cfg->uri.turn && !sd->n_cands[NICE_CANDIDATE_TYPE_RELAYED]) {
-            w = done ? g_strdup_printf(
-                           "no relay candidate: %s answered libnice's Allocate without one "
-                           "within %.0f ms; most often 401 (wrong username or credential, or "
-                           "an expired TURN REST credential), or a quota; libnice does not say "
-                           "which",
-                           server, ms)
-                     : g_strdup_printf("no relay candidate: no answer to libnice's Allocate "
-                                       "from %s over %s within %.0f ms",
-                                       server, relay_type_name(rt), ms);
+            if (logged && ans[0] == 0 && ans[1] == 0)
+                w = g_strdup_printf("no relay candidate: %s", silence);
+            else if (logged || done)
+                w = g_strdup_printf(
+                    "no relay candidate: %s refused libnice's Allocate%s: most often 401 (a "
+                    "wrong username or credential, or an expired TURN REST credential), or a "
+                    "quota; libnice does not log the code",
+                    server, logged ? " with an error response" : " or did not answer it");
+            else
+                w = g_strdup_printf("no relay candidate: %s", silence);
             add_failed(failed, "relay", w);
-            g_free(w);
+            g_clear_pointer(&w, g_free);
         }
         if (!sd->n_cands[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE]) {
-            const char *what = cfg->uri.turn ? "Allocate" : "Binding request";
-            if (!done)
-                w = g_strdup_printf("no server-reflexive candidate: no answer to libnice's %s "
-                                    "from %s within %.0f ms",
-                                    what, server, ms);
-            else if (cfg->uri.turn && !sd->n_cands[NICE_CANDIDATE_TYPE_RELAYED])
-                w = g_strdup_printf("no server-reflexive candidate: libnice takes it from a "
-                                    "successful Allocate, and there was none");
+            if (cfg->uri.turn && !sd->n_cands[NICE_CANDIDATE_TYPE_RELAYED])
+                w = g_strdup("no server-reflexive candidate: libnice takes it from a successful "
+                             "Allocate, and there was none");
+            else if (ans[0] > 0 || (cfg->uri.turn && sd->n_cands[NICE_CANDIDATE_TYPE_RELAYED]))
+                /* libnice drops a srflx candidate equal to a host candidate. */
+                w = g_strdup_printf("no server-reflexive candidate although %s answered: it sees "
+                                    "the host address itself (no NAT on the way; libnice drops "
+                                    "such duplicates)",
+                                    server);
+            else if (logged && ans[1] > 0)
+                w = g_strdup_printf("no server-reflexive candidate: %s answered libnice's "
+                                    "Binding request with an error response",
+                                    server);
+            else if (logged || !done)
+                w = g_strdup_printf("no server-reflexive candidate: %s", silence);
             else
-                /* The server answered, or gathering would not be done: libnice drops a srflx
-                 * candidate that equals a host candidate (no NAT on the way). */
                 w = g_strdup_printf("no server-reflexive candidate: gathering ended after %.0f "
-                                    "ms without one; the server sees the host address itself "
-                                    "(no NAT: libnice drops such duplicates) or answered with "
-                                    "an error",
+                                    "ms without one; the server did not answer, answered with "
+                                    "an error, or sees the host address itself (no NAT)",
                                     ms);
             add_failed(failed, "srflx", w);
-            g_free(w);
+            g_clear_pointer(&w, g_free);
         }
+        g_free(silence);
     }
-    json_object_set_array_member(out, "failed", failed);
     JsonObject *own = sd->obj; /* close_all frees sd */
     close_all(&nr);
     json_object_unref(own);
+    g_main_context_unref(ctx.mc);
     g_free(server);
     return out;
 }
