@@ -68,17 +68,18 @@ static struct stream *stream_new(bool huge)
     stream_add_chan(s, 0x4123, 0);
     if (huge) {
         size_t cap = SL_HDR_LEN + 65532, len = 0;
-        uint8_t *buf = g_malloc0(cap);
+        uint8_t *buf = g_malloc0(cap), *payload = g_malloc0(65528);
         static const uint8_t tid[SL_TID_LEN] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
         struct sl_enc e;
         sl_enc_init(&e, buf, cap, SL_SEND, SL_INDICATION, tid);
-        sl_enc_attr(&e, SL_ATTR_DATA, buf + 100, 65528);
+        sl_enc_attr(&e, SL_ATTR_DATA, payload, 65528);
         assert_err(sl_enc_finish(&e, &len), SL_OK);
         g_assert_cmpuint(len, ==, cap);
         stream_add(s, SL_FRAME_STUN, buf, len, len);
         stream_add_chan(s, 0x4fff, 65535);
         stream_add_chan(s, 0x4000, 3);
         stream_add(s, SL_FRAME_STUN, buf, len, len);
+        g_free(payload);
         g_free(buf);
     }
     return s;

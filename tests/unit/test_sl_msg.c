@@ -878,7 +878,7 @@ static void test_types(void)
 
 static void test_encoder_errors(void)
 {
-    static uint8_t big[70000];
+    static uint8_t big[70000], payload[65536];
     uint8_t buf[64];
     struct sl_enc e;
     size_t len = 12345;
@@ -929,7 +929,7 @@ static void test_encoder_errors(void)
             sl_enc_integrity_sha256(&e, (const uint8_t *)"k", 1, 36);
             break;
         case 6:
-            sl_enc_attr(&e, SL_ATTR_DATA, big, 65536);
+            sl_enc_attr(&e, SL_ATTR_DATA, payload, 65536);
             break;
         }
         if (sl_enc_finish(&e, &len) != cases[i].expect)
@@ -938,7 +938,7 @@ static void test_encoder_errors(void)
 
     /* The body may not outgrow the 16-bit length field. */
     sl_enc_init(&e, big, sizeof(big), SL_SEND, SL_INDICATION, test_tid);
-    sl_enc_attr(&e, SL_ATTR_DATA, big, 65528);
+    sl_enc_attr(&e, SL_ATTR_DATA, payload, 65528);
     assert_err(e.err, SL_OK);
     sl_enc_empty(&e, SL_ATTR_DONT_FRAGMENT);
     assert_err(e.err, SL_EINVAL);
