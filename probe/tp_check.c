@@ -391,6 +391,8 @@ static void check_target(struct rpt_result *r, struct chk_config *base, const st
                         : g_strdup_printf("%s (%s)", addr, pl->via);
         rpt_step_set(dns, RPT_PASS, "ok", sum, NULL);
         g_free(sum);
+        /* The port actually contacted: an SRV record may name another than the URI's. */
+        s->target.port = pl->addr.port;
         struct rpt_step *tls = rpt_step_add(s, "tls");
         if (!t->uri.secure)
             rpt_step_set(tls, RPT_SKIP, "ok", "skipped: not a turns: URI", NULL);

@@ -103,7 +103,9 @@ awk -F'\t' '{
 # The report's STUN packets: "n<TAB>summary" for each packet of kind "stun".
 [ -r "$J" ] || die "cannot read $J"
 if command -v jq >/dev/null 2>&1; then
-    jq -er '.packets | if type == "array" then . else error("no packets array") end
+    # -r, not -e: a report with no STUN packet (nothing was sent) yields no output, which
+    # -e would turn into exit 4.
+    jq -r '.packets | if type == "array" then . else error("no packets array") end
             | .[] | select(.kind == "stun") | "\(.n)\t\(.summary // "")"' "$J" \
         >"$TMP/want" 2>"$TMP/jq.err" || die "$J: $(head -n 1 "$TMP/jq.err")"
 elif command -v python3 >/dev/null 2>&1; then
