@@ -371,7 +371,7 @@ static int http_status_of(const char *msg)
 /* Why the tunnel did not open, as a diagnosis: the proxy is not there, wants credentials,
  * refuses this destination, or could not reach the server itself. */
 static void proxy_judge(struct chk_conn *c, const struct proxy_wait *w, const char *name,
-                        const char *dst, gboolean socks)
+                        const char *dst, gboolean socks, gboolean creds)
 {
     const GError *e = w->err;
     const char *msg = e ? e->message : "no answer before the deadline";
@@ -388,14 +388,23 @@ static void proxy_judge(struct chk_conn *c, const struct proxy_wait *w, const ch
         c->fail_why = g_strdup_printf("the %s took the connection but did not open the tunnel to "
                                       "%s before the deadline: the server does not answer it",
                                       name, dst);
-    } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_NEED_AUTH)) {
+    } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_NEED_AUTH) ||
+               ((code == 401 || code == 407) && !creds)) {
         c->fail_diag = "proxy-auth-required";
+        char how[32] = "SOCKS5";
+        if (!socks)
+            g_snprintf(how, sizeof(how), "HTTP %d", code ? code : 407);
         c->fail_why = g_strdup_printf("the %s wants a username and password (%s) and --proxy "
-                                      "gives none", name, socks ? "SOCKS5" : "HTTP 407");
-    } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_AUTH_FAILED)) {
+                                      "gives none", name, how);
+    } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_AUTH_FAILED) || code == 401 ||
+               code == 407) {
+        /* tinyproxy answers 401, not 407, to a wrong password. */
         c->fail_diag = "proxy-auth-required";
+        char how[32] = "SOCKS5 authentication";
+        if (!socks)
+            g_snprintf(how, sizeof(how), "HTTP %d", code ? code : 407);
         c->fail_why = g_strdup_printf("the %s refused the username and password of --proxy (%s)",
-                                      name, socks ? "SOCKS5" : "HTTP 407");
+                                      name, how);
     } else if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PROXY_NOT_ALLOWED) ||
                (code >= 400 && code < 500)) {
         c->fail_diag = "proxy-refused";
@@ -455,7 +464,10 @@ static int proxy_open(struct chk_conn *c, GSocketAddress *sa)
 
     int rc = 0;
     if (!w.conn) {
-        proxy_judge(c, &w, name, dst, socks);
+        GUri *u = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+        proxy_judge(c, &w, name, dst, socks, u && g_uri_get_userinfo(u));
+        if (u)
+            g_uri_unref(u);
         struct rpt_packet *pk = chk_conn_record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
         rpt_packet_annotate(pk, NULL, c->fail_diag, c->fail_why);
         c->error = w.reached ? ECONNREFUSED : EHOSTUNREACH;
