@@ -35,7 +35,12 @@
 #define PKTTYPE_UNKNOWN 0xFF
 
 /* The kernel's buffer for frames libpcap has not read yet. */
-#define CAPTURE_BUFFER (4 << 20)
+#define CAPTURE_BUFFER (8 << 20)
+/* How long the kernel may hold a partly filled block of frames: the frames are read only when
+ * the check has ended, so latency does not matter, but the last block must come out within
+ * the grace period. (Immediate mode would give each frame a slot of the snap length: a few
+ * dozen frames in the buffer.) */
+#define CAPTURE_BLOCK_TIMEOUT_MS 40
 
 /* A frame as libpcap gave it. */
 struct raw_frame {
@@ -236,8 +241,10 @@ static char *choose_device(const struct sl_uri *uris, guint n)
 
 /* The BPF filter: each server's address and port (both transports: a turn: URI's transport may
  * be either), the later fragments of its datagrams (no ports there), and the ICMP errors whose
- * quoted packet went to it (quoted destination address at ICMP offset 24, IPv6 at 32; for a host
- * name, the quoted destination port, assuming a quoted header without options). */
+ * quoted packet went to that address and port (quoted destination address at ICMP offset 24,
+ * port at 30, assuming a quoted header without options as ours have; IPv6 at 32 and 50). Every
+ * ICMP error on loopback goes to 127.0.0.1: without the port, other programs' errors would fill
+ * the kernel's buffer. */
 static char *build_filter(const struct sl_uri *uris, guint n)
 {
     GString *f = g_string_new(NULL);
@@ -253,13 +260,14 @@ static char *build_filter(const struct sl_uri *uris, guint n)
                 g_string_append_printf(one,
                                        "(host %s and (port %u or ip[6:2] & 0x1fff != 0)) or "
                                        "(icmp and (icmp[0] == 3 or icmp[0] == 11 or "
-                                       "icmp[0] == 12) and icmp[24:4] == 0x%08x)",
-                                       ip, u->port, sl_get_u32(a.ip));
+                                       "icmp[0] == 12) and icmp[24:4] == 0x%08x and "
+                                       "icmp[30:2] == %u)",
+                                       ip, u->port, sl_get_u32(a.ip), u->port);
             } else {
                 g_string_append_printf(one,
                                        "(host %s and (port %u or ip6[6] == 44)) or (icmp6 and "
-                                       "ip6[40] >= 1 and ip6[40] <= 4",
-                                       ip, u->port);
+                                       "ip6[40] >= 1 and ip6[40] <= 4 and ip6[90:2] == %u",
+                                       ip, u->port, u->port);
                 for (int k = 0; k < 4; k++)
                     g_string_append_printf(one, " and ip6[%d:4] == 0x%08x", 72 + 4 * k,
                                            sl_get_u32(a.ip + 4 * k));
@@ -385,8 +393,7 @@ struct tp_capture *tp_capture_start(const struct sl_uri *uris, guint n, GError *
     }
     pcap_set_snaplen(c->pc, TP_CAPTURE_SNAPLEN);
     pcap_set_promisc(c->pc, 0); /* our own packets only: never the segment's */
-    pcap_set_timeout(c->pc, 100);
-    pcap_set_immediate_mode(c->pc, 1);
+    pcap_set_timeout(c->pc, CAPTURE_BLOCK_TIMEOUT_MS);
     pcap_set_buffer_size(c->pc, CAPTURE_BUFFER);
     int rc = pcap_activate(c->pc);
     if (rc < 0) {
@@ -1134,8 +1141,14 @@ static struct rpt_packet *import_frame(struct tp_capture *c, struct rpt_result *
         note = g_strdup(f->dir == RPT_IN ? "turnprobe did not read it (its socket had closed)"
                                          : "not in turnprobe's log");
     }
+    /* An ICMP error shows as the log shows one: from the server's port to ours. */
+    struct sl_addr src = f->src, dst = f->dst;
+    if (f->q_ok) {
+        src.port = f->q_dst.port;
+        dst.port = f->q_src.port;
+    }
     struct rpt_packet *p =
-        rpt_packet_add(r, kind, f->dir, fl->tp, &f->src, &f->dst, f->raw->t_us, payload, plen);
+        rpt_packet_add(r, kind, f->dir, fl->tp, &src, &dst, f->raw->t_us, payload, plen);
     if (kind == RPT_PKT_ICMP_UNREACH || f->proto == PROTO_ICMP || f->proto == PROTO_ICMPV6) {
         p->icmp_type = f->icmp_type;
         p->icmp_code = f->icmp_code;

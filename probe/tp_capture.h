@@ -20,7 +20,7 @@ enum tp_capture_mode { TP_CAPTURE_AUTO = 0, TP_CAPTURE_LIVE, TP_CAPTURE_SELF, TP
 #define TP_CAPTURE_MAX_BYTES  (64u * 1024 * 1024)
 #define TP_CAPTURE_SNAPLEN    262144
 /* After the check, how long the last packets (the server's FIN, a late ICMP) may take. */
-#define TP_CAPTURE_GRACE_US (150 * 1000)
+#define TP_CAPTURE_GRACE_US (200 * 1000)
 
 /* "auto", "live", "self", "off"; NULL means auto. FALSE for anything else. */
 gboolean tp_capture_mode_parse(const char *s, enum tp_capture_mode *out);
