@@ -522,7 +522,7 @@ static gboolean wake(gpointer ud)
 
 /* Closes every agent: its TURN allocations are released (Refresh with lifetime 0) before it is
  * freed. This runs even after the deadline or Ctrl-C, bounded by its own NICE_CLOSE_US. */
-static double close_all(struct nice_run *nr)
+static double close_all(struct nice_run *nr, gboolean *all_closed)
 {
     gint64 t = g_get_monotonic_time();
     int pending = 0;
@@ -551,6 +551,8 @@ static double close_all(struct nice_run *nr)
         g_source_unref(w);
     }
     double ms = ms_since(t);
+    if (all_closed)
+        *all_closed = pending == 0;
     for (int i = 0; i < nr->n_sides; i++) {
         struct nice_side *sd = nr->side[i];
         nr->side[i] = NULL;
@@ -751,7 +753,10 @@ void chk_nice_run(struct chk_run *run)
     JsonArray *events = log_stop(&nr);
     if (events)
         json_object_set_array_member(L, "turn_answers", events);
-    json_object_set_double_member(L, "close_ms", close_all(&nr));
+    gboolean closed = FALSE;
+    json_object_set_double_member(L, "close_ms", close_all(&nr, &closed));
+    /* FALSE: libnice had not released its allocations within NICE_CLOSE_US. */
+    json_object_set_boolean_member(L, "closed", closed);
     g_free(server);
 }
 
@@ -1209,7 +1214,7 @@ JsonObject *chk_nice_gather(const struct chk_config *cfg, volatile gboolean *int
         g_free(silence);
     }
     JsonObject *own = sd->obj; /* close_all frees sd */
-    close_all(&nr);
+    close_all(&nr, NULL);
     json_object_unref(own);
     g_main_context_unref(ctx.mc);
     g_free(server);
