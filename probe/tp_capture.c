@@ -127,7 +127,8 @@ struct tp_capture {
     gint stopping;  /* atomic */
     gint64 stop_at; /* monotonic; written before stopping is set */
     gboolean stopped, adopted;
-    GPtrArray *raw; /* struct raw_frame*, capture order; the thread's until it is joined */
+    gboolean from_file; /* tp_capture_load */
+    GPtrArray *raw;     /* struct raw_frame*, capture order; the thread's until it is joined */
     guint64 raw_bytes, over_limit, kernel_drops;
     gboolean stats_ok;
 
@@ -463,6 +464,37 @@ void tp_capture_stop(struct tp_capture *c)
     pcap_close(c->pc);
     c->pc = NULL;
     c->stopped = TRUE;
+}
+
+struct tp_capture *tp_capture_load(const char *path, GError **err)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *pc = pcap_open_offline(path, errbuf);
+    if (!pc) {
+        g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot read %s: %s", path, errbuf);
+        return NULL;
+    }
+    struct tp_capture *c = g_new0(struct tp_capture, 1);
+    c->wake[0] = c->wake[1] = -1;
+    c->raw = g_ptr_array_new_with_free_func(g_free);
+    c->stopped = TRUE;
+    c->from_file = TRUE;
+    c->device = g_path_get_basename(path);
+    c->filter = g_strdup("none");
+    c->dlt = pcap_datalink(pc);
+    c->linktype = linktype_of(c->dlt);
+    if (c->linktype < 0) {
+        g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: link type %d not supported",
+                    path, c->dlt);
+        pcap_close(pc);
+        tp_capture_free(c);
+        return NULL;
+    }
+    c->pc = pc;
+    drain(c);
+    pcap_close(c->pc);
+    c->pc = NULL;
+    return c;
 }
 
 /* ---- decoding frames ----------------------------------------------------------------------- */
@@ -1026,7 +1058,7 @@ static const char *icmp_name(const struct pframe *f)
         case 3:
             return "ICMPv6 address unreachable";
         case 4:
-            return "ICMPv6 port unreachable";
+            return "ICMP port unreachable"; /* as the log calls it, whatever the family */
         default:
             return "ICMPv6 destination unreachable";
         }
@@ -1282,12 +1314,17 @@ static void renumber_refs(struct rpt_result *r, const guint *map, guint n_old)
 }
 
 /* The frame number of the packet an ICMP error quotes: the latest one we sent on that socket
- * before it whose payload starts as the quote does (0 when none was captured). Call once every
- * frame has its packet. */
-static guint icmp_quoted(const struct tp_capture *c, const struct pframe *f)
+ * before it whose payload starts as the quote does; 0 when none of the captured ones does (it
+ * went by unseen, and the log's reference stands). A quote without payload (RFC 792 asks for 8
+ * bytes past the IP header only) cannot tell: with guess, the latest one sent is taken (an
+ * imported error has nothing better), else 0. Call once every frame has its packet. */
+static guint icmp_quoted(const struct tp_capture *c, const struct pframe *f, gboolean guess)
 {
     const struct flow *fl = &g_array_index(c->flows, struct flow, f->flow);
+    const gboolean comparable = f->q_pl && f->q_pllen > 0;
     guint best = 0;
+    if (!comparable && !guess)
+        return 0;
     for (guint j = 0; j < fl->frames->len; j++) {
         const struct pframe *g = &c->frames[g_array_index(fl->frames, guint, j)];
         if (g >= f)
@@ -1296,7 +1333,7 @@ static guint icmp_quoted(const struct tp_capture *c, const struct pframe *f)
             (g->proto != PROTO_UDP && g->proto != PROTO_TCP))
             continue;
         size_t n = MIN(f->q_pllen, g->pllen);
-        if (!f->q_pl || (n > 0 && memcmp(f->q_pl, g->pl, n) == 0))
+        if (!comparable || (n > 0 && memcmp(f->q_pl, g->pl, n) == 0))
             best = g->pkt->n;
     }
     return best;
@@ -1431,7 +1468,7 @@ void tp_capture_adopt(struct tp_capture *c, struct rpt_result *r)
         const struct out_item *it = g_ptr_array_index(c->out, k);
         if (it->f && !it->f->recs)
             continue; /* imported: its references come below */
-        guint quoted = it->f && it->f->q_ok ? icmp_quoted(c, it->f) : 0;
+        guint quoted = it->f && it->f->q_ok ? icmp_quoted(c, it->f, FALSE) : 0;
         p->ref = quoted ? quoted : map_n(map, n_old, p->ref);
     }
     renumber_refs(r, map, n_old);
@@ -1449,7 +1486,7 @@ void tp_capture_adopt(struct tp_capture *c, struct rpt_result *r)
         if (!f || f->recs)
             continue;
         if (f->q_ok && (f->proto == PROTO_ICMP || f->proto == PROTO_ICMPV6)) {
-            f->pkt->ref = icmp_quoted(c, f);
+            f->pkt->ref = icmp_quoted(c, f, TRUE);
             const struct rpt_packet *q = f->pkt->ref ? rpt_packet_get(r, f->pkt->ref) : NULL;
             if (q && q->step && !f->pkt->step)
                 f->pkt->step = g_strdup(q->step);
@@ -1625,6 +1662,48 @@ static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *i
     return total;
 }
 
+#define LINK_HEADER_MAX 20
+
+/* The link-layer header that puts a rebuilt IP packet in the capture's link type (zero MAC
+ * addresses, as loopback has); -1 when that link type cannot carry it. */
+static int link_header(int linktype, gboolean v4, enum rpt_dir dir, guint8 *h)
+{
+    const guint16 ethertype = v4 ? 0x0800 : 0x86DD;
+    const guint32 af = v4 ? AF_INET : AF_INET6;
+    switch (linktype) {
+    case RPT_LINKTYPE_RAW:
+        return 0;
+    case 228: /* LINKTYPE_IPV4 */
+        return v4 ? 0 : -1;
+    case 229: /* LINKTYPE_IPV6 */
+        return v4 ? -1 : 0;
+    case RPT_LINKTYPE_ETHERNET:
+        memset(h, 0, 12);
+        sl_put_u16(h + 12, ethertype);
+        return 14;
+    case 113: /* LINUX_SLL: packet type, ARPHRD_LOOPBACK, no address, protocol */
+        memset(h, 0, 16);
+        sl_put_u16(h, dir == RPT_OUT ? SLL_OUTGOING : 0);
+        sl_put_u16(h + 2, 772);
+        sl_put_u16(h + 14, ethertype);
+        return 16;
+    case 276: /* LINUX_SLL2: protocol, reserved, interface index, ARPHRD, packet type, ... */
+        memset(h, 0, 20);
+        sl_put_u16(h, ethertype);
+        sl_put_u16(h + 8, 772);
+        h[10] = dir == RPT_OUT ? SLL_OUTGOING : 0;
+        return 20;
+    case 0: /* NULL: the address family in the writer's byte order */
+        memcpy(h, &af, 4);
+        return 4;
+    case 108: /* LOOP: the same in network order */
+        sl_put_u32(h, af);
+        return 4;
+    default:
+        return -1;
+    }
+}
+
 char *tp_capture_howto(const struct rpt_result *r, const char *path)
 {
     GString *o = g_string_new(NULL);
@@ -1686,10 +1765,15 @@ static char *shb_comment(const struct tp_capture *c, const struct rpt_result *r,
     if (interrupted)
         g_string_append(s, "\ninterrupted (Ctrl-C) before the checklist finished: this file "
                            "holds the packets up to then");
+    if (c->from_file)
+        g_string_append_printf(s, "\nframes read from %s", c->device);
+    else
+        g_string_append_printf(s, "\ncaptured live on %s by libpcap (filter: %s)", c->device,
+                               c->filter);
     g_string_append_printf(s,
-                           "\ncaptured live on %s by libpcap (filter: %s): %u frames of this "
-                           "check's sockets, each commented with the step it belongs to",
-                           c->device, c->filter, c->n_own);
+                           ": %u frames of this check's sockets, each commented with the step "
+                           "it belongs to",
+                           c->n_own);
     if (c->n_rebuilt)
         g_string_append_printf(s,
                                "; %u packets turnprobe logged but the capture missed are "
@@ -1742,8 +1826,8 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
         return FALSE;
     rpt_pcapng_add_secrets(w, r->keylog);
     int live = rpt_pcapng_add_interface(w, c->linktype, TP_CAPTURE_SNAPLEN, c->device);
-    int rebuilt = -1;
-    guint8 *buf = g_malloc(RPT_PCAPNG_SNAPLEN);
+    int rebuilt = -1, rebuilt_raw = -1;
+    guint8 *buf = g_malloc(RPT_PCAPNG_SNAPLEN + LINK_HEADER_MAX);
     gint64 last_t = 0;
     for (guint i = 0; i < c->out->len; i++) {
         const struct out_item *it = g_ptr_array_index(c->out, i);
@@ -1756,14 +1840,23 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
             ok = rpt_pcapng_add_packet_dir(w, live, last_t, it->f->raw->data, it->f->raw->caplen,
                                            it->f->raw->origlen, text, dir);
         } else {
-            if (rebuilt < 0)
-                rebuilt =
-                    rpt_pcapng_add_interface(w, RPT_LINKTYPE_RAW, RPT_PCAPNG_SNAPLEN, "turnprobe");
-            size_t len = build_rebuilt(c, it, buf);
+            /* On an interface of its own, "turnprobe", but of the capture's link type and snap
+             * length when that can carry it: libpcap (tcpdump) reads a file only when every
+             * interface agrees on both. */
+            const gboolean v4 = p->src.family != SL_AF_IPV6 && p->dst.family != SL_AF_IPV6;
+            int hl = link_header(c->linktype, v4, p->dir, buf);
+            int *iface = hl >= 0 ? &rebuilt : &rebuilt_raw;
+            if (*iface < 0)
+                *iface = hl >= 0 ? rpt_pcapng_add_interface(w, c->linktype, TP_CAPTURE_SNAPLEN,
+                                                            "turnprobe")
+                                 : rpt_pcapng_add_interface(w, RPT_LINKTYPE_RAW, RPT_PCAPNG_SNAPLEN,
+                                                            "turnprobe");
+            hl = MAX(hl, 0);
+            size_t len = (size_t)hl + build_rebuilt(c, it, buf + hl);
             /* In file order: its logged time may be a little before the frame it follows. */
             last_t = MAX(last_t, p->t_us);
-            ok = rpt_pcapng_add_packet_dir(w, rebuilt, last_t, buf, (guint32)len, (guint32)len,
-                                           text, dir);
+            ok = rpt_pcapng_add_packet_dir(w, *iface, last_t, buf, (guint32)len, (guint32)len, text,
+                                           dir);
         }
         g_free(text);
         if (!ok)
@@ -1776,7 +1869,7 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
 char *tp_capture_describe(const struct tp_capture *c)
 {
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "captured live on %s", c->device);
+    g_string_append_printf(s, c->from_file ? "read from %s" : "captured live on %s", c->device);
     if (c->adopted) {
         g_string_append_printf(s, ", %u frames", c->out->len);
         if (c->n_rebuilt)

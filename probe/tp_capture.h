@@ -35,6 +35,11 @@ struct tp_capture;
  * when the process may not capture) on failure. */
 struct tp_capture *tp_capture_start(const struct sl_uri *uris, guint n, GError **err);
 
+/* The frames of a capture file (pcap or pcapng, one link type) instead of a live interface,
+ * ready for tp_capture_adopt: for tests, and for frames captured elsewhere while the check ran.
+ * NULL with *err when libpcap cannot read it. */
+struct tp_capture *tp_capture_load(const char *path, GError **err);
+
 /* Lets the last packets arrive (TP_CAPTURE_GRACE_US), stops reading and closes libpcap.
  * Idempotent. */
 void tp_capture_stop(struct tp_capture *c);

@@ -1,6 +1,9 @@
 # The pcapng of `turnprobe check --pcap` against a real coturn on loopback, live (libpcap, as
 # root) and self (rebuilt from the log), read back through tshark by pcapng_check.sh and
 # compared with the JSON report: STUN types, order, step comments, ICMP, Ctrl-C, no password.
+# First the matching and renumbering alone, over frames written to a file (no tshark needed).
+tp_unit_test(test_tp_capture SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_tp_capture.c
+             LIBS tpcore PkgConfig::PCAP TIMEOUT 30)
 find_program(TP_PCAP_TSHARK tshark)
 find_program(TP_PCAP_CAPINFOS capinfos)
 if(NOT TP_PCAP_TSHARK OR NOT TP_PCAP_CAPINFOS)
