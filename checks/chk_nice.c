@@ -665,12 +665,18 @@ void chk_nice_run(struct chk_run *run)
     json_object_set_string_member(L, "server", server);
     json_object_set_string_member(L, "relay_transport", relay_type_name(rt));
     json_object_set_string_member(L, "capture", NICE_CAPTURE_NOTE);
+    if (rt == NICE_RELAY_TYPE_TURN_TLS)
+        json_object_set_string_member(L, "tls",
+                                      "libnice does not verify the server's "
+                                      "certificate; the tls step does");
 
     gint64 now = g_get_monotonic_time();
     const char *not_run = NULL;
     struct sl_addr local = {0};
     if (!cfg->username || !cfg->password)
         not_run = "no TURN credentials";
+    else if (cfg->uri.secure && cfg->uri.transport == SL_URI_UDP)
+        not_run = "libnice has no TURN over DTLS (only UDP, TCP and TLS)";
     else if (nice_stopped(ctx))
         not_run = "interrupted";
     else if (now >= ctx->deadline)
@@ -984,8 +990,19 @@ void chk_nice_judge(const struct rpt_result *r, struct rpt_session *s)
     JsonObject *L = st ? obj_member(st->details, "libnice") : NULL;
     if (!L || json_object_has_member(L, "status"))
         return;
-    if (!bool_member(L, "ran"))
-        return; /* nothing to judge; "why" says why */
+    if (!bool_member(L, "ran")) {
+        /* Nothing to judge; when our own checks ran, say why libnice did not. */
+        const char *why = str_member(L, "why");
+        if (st->status != RPT_SKIP && why && st->summary && !strstr(st->summary, "libnice")) {
+            char *sum = g_strdup_printf("%s; libnice did not run: %s", st->summary, why);
+            char *diag = g_strdup(st->diagnosis), *hint = g_strdup(st->hint);
+            rpt_step_set(st, st->status, diag, sum, hint); /* it frees the old strings first */
+            g_free(diag);
+            g_free(hint);
+            g_free(sum);
+        }
+        return;
+    }
     struct nice_verdict v;
     judge_libnice(s, L, &v);
     /* The step's time includes the agents' (our own checks take a round trip or two). */

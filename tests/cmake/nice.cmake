@@ -1,5 +1,5 @@
 # The libnice half of the ice step: real turnprobe, real coturn on loopback, real libnice.
-foreach(scenario udp tcp ipv6 no-loopback-peers wrong-password silent-udp silent-relay
+foreach(scenario udp tcp ipv6 tls no-loopback-peers wrong-password silent-udp silent-relay
         valgrind-udp)
   add_test(NAME nice_${scenario}
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/test_nice.sh ${scenario}
