@@ -21,6 +21,29 @@
  * loop, where the run's deadline is never looked at. */
 #define CHK_READS_PER_WAKEUP 16
 
+/* c->error is an errno (g_strerror names it): GIO's error codes are not errnos, and
+ * G_IO_ERROR_HOST_UNREACHABLE printed as errno 37 reads "No locks available". */
+static int errno_of(const GError *e)
+{
+    if (!e)
+        return EIO;
+    if (e->domain != G_IO_ERROR)
+        return EIO;
+    switch (e->code) {
+    case G_IO_ERROR_CONNECTION_REFUSED: return ECONNREFUSED;
+    case G_IO_ERROR_HOST_UNREACHABLE: return EHOSTUNREACH;
+    case G_IO_ERROR_NETWORK_UNREACHABLE: return ENETUNREACH;
+    case G_IO_ERROR_TIMED_OUT: return ETIMEDOUT;
+    case G_IO_ERROR_PERMISSION_DENIED: return EPERM;
+    case G_IO_ERROR_CONNECTION_CLOSED: return ECONNRESET;
+    case G_IO_ERROR_ADDRESS_IN_USE: return EADDRINUSE;
+    case G_IO_ERROR_MESSAGE_TOO_LARGE: return EMSGSIZE;
+    case G_IO_ERROR_NOT_CONNECTED: return ENOTCONN;
+    case G_IO_ERROR_NO_SPACE: return ENOBUFS;
+    default: return EIO;
+    }
+}
+
 gint64 chk_now_real(const struct chk_ctx *ctx)
 {
     return ctx->real0 + (g_get_monotonic_time() - ctx->mono0);
@@ -176,7 +199,7 @@ static void read_udp(struct chk_conn *c)
                     c->on_record(c, NULL, 0, pk->n, c->ud);
                 continue; /* the socket stays usable: a later datagram may still be answered */
             }
-            c->error = err->code;
+            c->error = errno_of(err);
             g_error_free(err);
             fail_conn(c);
             return;
@@ -223,7 +246,7 @@ static void read_tcp(struct chk_conn *c)
                 g_error_free(err);
                 return;
             }
-            c->error = err->code == G_IO_ERROR_CONNECTION_CLOSED ? ECONNRESET : err->code;
+            c->error = errno_of(err);
             g_error_free(err);
             chk_conn_record(c, RPT_PKT_TCP_RST, RPT_IN, NULL, 0);
             c->reset = TRUE;
@@ -580,7 +603,7 @@ int chk_conn_open(struct chk_ctx *ctx, const char *endpoint, enum rpt_transport 
                     c->refused = TRUE;
                     c->error = ECONNREFUSED;
                 } else {
-                    c->error = err->code;
+                    c->error = errno_of(err);
                 }
                 c->state = CHK_CONN_FAILED;
                 g_error_free(err);
@@ -606,7 +629,7 @@ opened:
     return 0;
 
 fail:
-    c->error = err ? err->code : EIO;
+    c->error = errno_of(err);
     c->state = CHK_CONN_FAILED;
     g_clear_error(&err);
     g_object_unref(sa);
@@ -647,7 +670,7 @@ guint chk_conn_send(struct chk_conn *c, const uint8_t *p, size_t len, enum rpt_k
         g_socket_set_timeout(c->sock, 0);
     }
     if (n < 0 || (size_t)n != len) {
-        c->error = err ? err->code : EIO;
+        c->error = errno_of(err);
         g_clear_error(&err);
         if (wire)
             g_bytes_unref(wire);
