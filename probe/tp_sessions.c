@@ -85,6 +85,7 @@ struct sess {
     GHashTable *peers;      /* char* "addr:port" */
     struct extra extra[N_STEPS];
     GHashTable *why;        /* struct rpt_txn* -> char*: a malformed response explained */
+    GHashTable *conflict;   /* struct rpt_txn* -> char*: later responses that contradict the first */
     GPtrArray *cut_off;     /* char* */
     guint64 gaps, gap_bytes;
     char *input, *damage;
@@ -228,6 +229,7 @@ static void sess_free(gpointer p)
         g_ptr_array_unref(s->final);
     g_hash_table_unref(s->peers);
     g_hash_table_unref(s->why);
+    g_hash_table_unref(s->conflict);
     g_ptr_array_unref(s->cut_off);
     g_free(s->input);
     g_free(s->damage);
@@ -322,6 +324,7 @@ static struct sess *sess_get(struct tp_sessions *ss, struct flow *f, enum rpt_tr
     s->frame_of = g_array_new(FALSE, FALSE, sizeof(guint));
     s->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s->why = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    s->conflict = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     s->cut_off = g_ptr_array_new_with_free_func(g_free);
     s->tp = tp;
     s->input = g_strdup(ss->input);
@@ -688,12 +691,26 @@ static void on_response(struct tp_sessions *ss, struct flow *f, struct sess *s,
         const char *ep = t->req_dir == RPT_OUT ? "client" : "peer";
         t->nresp++;
         if (t->done && t->nresp > 1) {
+            /* A later response that says otherwise than the first (a success, then an error):
+             * the answering side is confused; keep what it said. */
+            gboolean first_ok = t->mt && t->mt->outcome == RPT_TXN_SUCCESS;
+            gboolean conflicting = t->mt && t->mt->resp_pkt && valid &&
+                                   (cls == SL_SUCCESS) != first_ok;
+            if (conflicting) {
+                char *c0 = g_hash_table_lookup(s->conflict, t->mt);
+                char *what = chk_msg_summary(p, n);
+                char *c1 = g_strdup_printf("%s%s%s", c0 ? c0 : "", c0 ? ", " : "", what);
+                g_hash_table_replace(s->conflict, t->mt, c1);
+                g_free(what);
+            }
             if (t->mt && t->nresp <= DUP_CAP) {
                 struct rpt_packet *pk = pkt_add(ss, s, rec, RPT_PKT_STUN, dir, p, n, t->step, ep,
                                                 FALSE);
                 pk->summary = msg_summary(p, n, valid);
                 rpt_packet_annotate(pk, NULL, NULL,
-                                    "duplicate response (to a retransmitted request)");
+                                    conflicting
+                                        ? "a second response that contradicts the first"
+                                        : "duplicate response (to a retransmitted request)");
             } else {
                 note_write(ss, rec->frame, s, 0, TP_NOTE_STUN, sl_get_u16(p), n, t->step, dir,
                            FALSE);
@@ -1663,6 +1680,16 @@ static void judge_data_flow(const struct rpt_result *r, struct sess *ses, guint8
         return;
     const struct counts *c = ix == IX_SEND_DATA ? ses->ind : ses->chan;
     guint64 out = c[RPT_OUT].n, in = c[RPT_IN].n;
+    if (!out && !in) {
+        /* Nothing to say about data; a ChannelBind that succeeded is still worth a pass. */
+        GPtrArray *txns = chk_txns_of(s, step_id(ix), NULL);
+        gboolean bound = FALSE;
+        for (guint i = 0; i < txns->len; i++)
+            bound |= ((struct rpt_txn *)g_ptr_array_index(txns, i))->outcome == RPT_TXN_SUCCESS;
+        g_ptr_array_unref(txns);
+        if (ix != IX_CHANNEL || !bound)
+            return;
+    }
     chk_step_packets(r, st);
     step_duration(r, st);
     json_object_set_int_member(st->details, "sent", (gint64)out);
@@ -1716,6 +1743,7 @@ static void fix_ice(const struct rpt_result *r, struct sess *ses)
         return;
     guint mine = 0, ok = 0, err = 0, theirs = 0, answered = 0, sent = 0;
     const struct rpt_txn *bad = NULL, *garbage = NULL;
+    GString *refused = g_string_new(NULL);
     for (guint i = 0; i < s->txns->len; i++) {
         const struct rpt_txn *t = g_ptr_array_index(s->txns, i);
         if (strcmp(t->step, "ice") != 0)
@@ -1723,6 +1751,12 @@ static void fix_ice(const struct rpt_result *r, struct sess *ses)
         if (g_strcmp0(t->endpoint, "peer") == 0) {
             theirs++;
             answered += t->outcome == RPT_TXN_SUCCESS;
+            if (t->outcome == RPT_TXN_ERROR && refused->len < 200)
+                g_string_append_printf(refused, "%s%d", refused->len ? ", " : "", t->error_code);
+            const char *c = g_hash_table_lookup(ses->conflict, t);
+            if (c && refused->len < 200)
+                g_string_append_printf(refused, "%s%s after the first answer",
+                                       refused->len ? ", " : "", c);
             continue;
         }
         mine++;
@@ -1757,6 +1791,7 @@ static void fix_ice(const struct rpt_result *r, struct sess *ses)
         step_duration(r, st);
         rejudge(s, st, RPT_SKIP, "ok", "ICE traffic seen, no check to judge (the capture ends "
                                        "before their answers, or holds only answers)", NULL);
+        g_string_free(refused, TRUE);
         return;
     }
     if (garbage && !ok) {
@@ -1765,6 +1800,7 @@ static void fix_ice(const struct rpt_result *r, struct sess *ses)
                               w ? w : "not a STUN message");
         rejudge(s, st, RPT_FAIL, "not-stun", sum, MALFORMED_HINT);
         g_free(sum);
+        g_string_free(refused, TRUE);
         return;
     }
     if (mine == 0) {
@@ -1791,6 +1827,15 @@ static void fix_ice(const struct rpt_result *r, struct sess *ses)
         diag = "ice-check-failed";
         sum = g_strdup_printf("none of %u ICE checks %s was answered%s", mine, how, rtx);
     }
+    if (mine && theirs) {
+        /* In ICE both ends check: the peer's checks answered with errors (401 before the
+         * client knew the peer's credentials, 487 role conflicts) are worth seeing. */
+        char *more = g_strdup_printf("%s; the client answered %u of the peer's %u checks%s%s%s",
+                                     sum, answered, theirs, refused->len ? " (errors: " : "",
+                                     refused->str, refused->len ? ")" : "");
+        g_free(sum);
+        sum = more;
+    }
     if (unjudged(st)) {
         chk_step_packets(r, st);
         step_duration(r, st);
@@ -1803,6 +1848,7 @@ static void fix_ice(const struct rpt_result *r, struct sess *ses)
         sum = NULL;
     }
     g_free(sum);
+    g_string_free(refused, TRUE);
 }
 
 /* 438 Stale Nonce on and on, for methods check's allocate judge does not watch. */
@@ -1928,6 +1974,23 @@ static void judge_tls(const struct rpt_result *r, struct sess *ses, gint64 end_u
     g_free(sum);
 }
 
+/* Every Refresh asks for LIFETIME 0 (RFC 8656 §7: deletes the allocation). */
+static gboolean all_releases(const struct rpt_result *r, GPtrArray *txns)
+{
+    for (guint i = 0; i < txns->len; i++) {
+        const struct rpt_txn *t = g_ptr_array_index(txns, i);
+        const struct rpt_packet *p = rpt_packet_get(r, g_array_index(t->req_pkts, guint, 0));
+        struct sl_msg m;
+        uint32_t lt = 1;
+        gsize len;
+        const guint8 *d = p && p->payload ? g_bytes_get_data(p->payload, &len) : NULL;
+        if (!d || sl_msg_decode(&m, d, len, SL_DEC_LENIENT) != SL_OK ||
+            sl_msg_get_u32(&m, SL_ATTR_LIFETIME, &lt) != SL_OK || lt != 0)
+            return FALSE;
+    }
+    return txns->len > 0;
+}
+
 /* A step with evidence that no judge spoke about. */
 static void judge_leftover(const struct rpt_result *r, struct rpt_session *s)
 {
@@ -1953,6 +2016,10 @@ static void judge_leftover(const struct rpt_result *r, struct rpt_session *s)
             sum = g_strdup_printf("%s", why);
             chk_verdict(s, st, RPT_FAIL, chk_txn_diagnosis(bad, st->id), sum, NULL);
             g_free(why);
+        } else if (ok && strcmp(st->id, "refresh") == 0 && all_releases(r, txns)) {
+            /* check's judge leaves a release alone: it is its own cleanup there. */
+            sum = g_strdup_printf("the allocation was released (Refresh with LIFETIME 0)");
+            chk_verdict(s, st, RPT_PASS, "ok", sum, NULL);
         } else if (ok) {
             sum = g_strdup_printf("%u transaction%s succeeded", ok, ok == 1 ? "" : "s");
             chk_verdict(s, st, RPT_PASS, "ok", sum, NULL);
