@@ -990,9 +990,10 @@ void chk_nice_judge(const struct rpt_result *r, struct rpt_session *s)
     JsonObject *L = st ? obj_member(st->details, "libnice") : NULL;
     if (!L || json_object_has_member(L, "status"))
         return;
-    if (!bool_member(L, "ran")) {
-        /* Nothing to judge; when our own checks ran, say why libnice did not. */
-        const char *why = str_member(L, "why");
+    gboolean interrupted = g_strcmp0(str_member(L, "ended"), "interrupted") == 0;
+    if (!bool_member(L, "ran") || interrupted) {
+        /* Nothing to judge; when our own checks ran, say why libnice did not (finish). */
+        const char *why = interrupted ? "interrupted (Ctrl-C)" : str_member(L, "why");
         if (st->status != RPT_SKIP && why && st->summary && !strstr(st->summary, "libnice")) {
             char *sum = g_strdup_printf("%s; libnice did not run: %s", st->summary, why);
             char *diag = g_strdup(st->diagnosis), *hint = g_strdup(st->hint);
