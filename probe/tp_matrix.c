@@ -396,8 +396,22 @@ static GArray *cols_by_rank(const struct mx_run *run)
     return order;
 }
 
-/* "udp:3478 no-response, udp:443 no-response": how the columns of one transport failed. */
-static char *failures_of(const struct mx_run *run, enum rpt_transport tp, gboolean *all_silent,
+/* Transports as a firewall sees them: UDP (DTLS too), TCP, and TLS (over TCP). */
+enum mx_class { MX_UDP, MX_TCP, MX_TLS };
+
+static enum mx_class class_of(enum rpt_transport tp)
+{
+    return tp == RPT_UDP || tp == RPT_DTLS ? MX_UDP : tp == RPT_TCP ? MX_TCP : MX_TLS;
+}
+
+/* Nothing came back at all: what a firewall that drops does. */
+static gboolean silent_verdict(const char *v)
+{
+    return g_strcmp0(v, "no-response") == 0 || g_strcmp0(v, "tcp-connect-timeout") == 0;
+}
+
+/* "udp:3478 no-response, udp:443 no-response": how the columns of one class failed. */
+static char *failures_of(const struct mx_run *run, enum mx_class cls, gboolean *all_silent,
                          guint *n)
 {
     GString *g = g_string_new(NULL);
@@ -405,25 +419,24 @@ static char *failures_of(const struct mx_run *run, enum rpt_transport tp, gboole
     *n = 0;
     for (guint i = 0; i < run->cols->len; i++) {
         const struct mx_col *col = &g_array_index(run->cols, struct mx_col, i);
-        if (col->tp != tp)
+        if (class_of(col->tp) != cls)
             continue;
         guint nok;
         if (col_best(run, i, &nok))
             continue;
         const struct mx_cell *c = cell_at(run, 0, i);
         g_string_append_printf(g, "%s%s %s", g->len ? ", " : "", col->label, c->verdict);
-        *all_silent &= strcmp(c->verdict, "no-response") == 0 ||
-                       strcmp(c->verdict, "tcp-connect-timeout") == 0;
+        *all_silent &= silent_verdict(c->verdict);
         (*n)++;
     }
     return g_string_free(g, FALSE);
 }
 
-static guint cols_of(const struct mx_run *run, enum rpt_transport tp)
+static guint cols_of(const struct mx_run *run, enum mx_class cls)
 {
     guint n = 0;
     for (guint i = 0; i < run->cols->len; i++)
-        n += g_array_index(run->cols, struct mx_col, i).tp == tp;
+        n += class_of(g_array_index(run->cols, struct mx_col, i).tp) == cls;
     return n;
 }
 
@@ -445,10 +458,11 @@ static char *recommend(const struct mx_run *run, const char *host, const char *p
     if (!best) {
         /* Nothing works: say what the cells have in common. */
         const struct mx_cell *first = cell_at(run, 0, 0);
-        gboolean same = TRUE, reached = FALSE;
+        gboolean same = TRUE, reached = FALSE, silent = TRUE;
         for (guint i = 0; i < run->cells->len; i++) {
             const struct mx_cell *c = g_ptr_array_index(run->cells, i);
             same &= g_strcmp0(c->verdict, first->verdict) == 0;
+            silent &= silent_verdict(c->verdict);
             const struct rpt_step *b = rpt_step_find(c->s, "binding");
             reached |= b && b->status == RPT_PASS;
         }
@@ -470,21 +484,29 @@ static char *recommend(const struct mx_run *run, const char *host, const char *p
                                    proxy_name ? " through the " : "",
                                    proxy_name ? proxy_name : "", first->verdict,
                                    d ? d->meaning : first->summary);
-            if (strcmp(first->verdict, "no-response") == 0 ||
-                strcmp(first->verdict, "tcp-connect-timeout") == 0)
+            if (silent)
                 g_string_append_printf(g, " A firewall between here and %s drops everything "
                                           "towards it, or the server is down.%s",
                                        host, proxy_name ? "" : " If this network has a web "
                                                                "proxy, try --proxy.");
+        } else if (silent) {
+            g_string_append_printf(g, "Nothing works from here%s%s: nothing comes back on any "
+                                      "transport or port (UDP no-response, TCP connections "
+                                      "never accepted). A firewall between here and %s drops "
+                                      "everything towards it, or the server is down.%s",
+                                   proxy_name ? " through the " : "",
+                                   proxy_name ? proxy_name : "", host,
+                                   proxy_name ? "" : " If this network has a web proxy, try "
+                                                     "--proxy.");
         } else {
             g_string_append_printf(g, "Nothing works from here%s%s:", proxy_name ? " through the "
                                                                                  : "",
                                    proxy_name ? proxy_name : "");
-            const enum rpt_transport tps[] = {RPT_UDP, RPT_TCP, RPT_TLS, RPT_DTLS};
-            for (size_t t = 0; t < G_N_ELEMENTS(tps); t++) {
-                gboolean silent;
+            const enum mx_class all[] = {MX_UDP, MX_TCP, MX_TLS};
+            for (size_t t = 0; t < G_N_ELEMENTS(all); t++) {
+                gboolean s2;
                 guint n;
-                char *f = failures_of(run, tps[t], &silent, &n);
+                char *f = failures_of(run, all[t], &s2, &n);
                 if (n)
                     g_string_append_printf(g, " %s;", f);
                 g_free(f);
@@ -497,16 +519,16 @@ static char *recommend(const struct mx_run *run, const char *host, const char *p
 
     char uri[300];
     g_strlcpy(uri, best->uri, sizeof(uri));
-    gboolean udp_probed = cols_of(run, RPT_UDP) > 0;
+    gboolean udp_probed = cols_of(run, MX_UDP) > 0;
     gboolean silent, udp_told = FALSE;
     guint nfail;
-    char *udp_fail = failures_of(run, RPT_UDP, &silent, &nfail);
+    char *udp_fail = failures_of(run, MX_UDP, &silent, &nfail);
     if (proxy_name) {
         g_string_append_printf(g, "Through the %s, %s works%s. UDP cannot go through an HTTP or "
                                   "SOCKS5 proxy: clients behind it need TURN over TCP or TLS, "
                                   "and must be configured to use the proxy for it.",
                                proxy_name, uri, rtt);
-    } else if (udp_probed && nfail == cols_of(run, RPT_UDP)) {
+    } else if (udp_probed && nfail == cols_of(run, MX_UDP)) {
         g_string_append_printf(g, "UDP %s from here (%s); %s works%s.",
                                silent ? "is blocked" : "fails", udp_fail, uri, rtt);
         udp_told = TRUE;
@@ -532,7 +554,7 @@ static char *recommend(const struct mx_run *run, const char *host, const char *p
                            "proxies and firewalls).");
 
     /* What else failed, by transport, when it is not the whole story already told. */
-    const enum rpt_transport rest[] = {RPT_UDP, RPT_TCP, RPT_TLS, RPT_DTLS};
+    const enum mx_class rest[] = {MX_UDP, MX_TCP, MX_TLS};
     GString *other = g_string_new(NULL);
     for (size_t t = udp_told ? 1 : 0; t < G_N_ELEMENTS(rest); t++) {
         gboolean s2;
@@ -703,31 +725,42 @@ static void print_table(FILE *out, const struct mx_run *run, gboolean color)
 
 static void print_text(FILE *out, const struct mx_run *run, const char *host,
                        const char *proxy_name, const char *rec, JsonNode *ice, gboolean color,
-                       gboolean creds, double secs)
+                       const char *tried, double secs)
 {
     fprintf(out, "turnprobe matrix — %s%s%s · %u address%s × %u columns in %.1f s\n", host,
             proxy_name ? " via " : "", proxy_name ? proxy_name : "", run->rows->len,
             run->rows->len == 1 ? "" : "es", run->cols->len, secs);
     if (proxy_name)
         fprintf(out, "UDP and DTLS left out: HTTP CONNECT and SOCKS5 carry TCP only.\n");
+    if (interrupted)
+        fprintf(out, "Interrupted (Ctrl-C): the cells still running show what they had seen.\n");
     fputc('\n', out);
     print_table(out, run, color);
-    fprintf(out, "\n(ok: Binding%s passed, with the Binding's RTT; ! a warning; otherwise the "
-                 "diagnosis of the first failing step)\n\n",
-            creds ? " and Allocate" : "");
+    fprintf(out, "\n(ok: %s passed, with the Binding's RTT; ! a warning; otherwise\n"
+                 "the diagnosis of the first failing step)\n\n",
+            tried);
     /* Failing cells, one line each, so the diagnosis has its reason beside it. */
     gboolean any = FALSE;
-    gboolean several = run->rows->len > 1;
+    GPtrArray *at = g_ptr_array_new_with_free_func(g_free); /* "udp:3478 @ 192.0.2.1" */
+    size_t wmax = 0;
+    for (guint i = 0; i < run->cells->len; i++) {
+        const struct mx_cell *c = g_ptr_array_index(run->cells, i);
+        char a[SL_ADDR_STRLEN];
+        const char *label = g_array_index(run->cols, struct mx_col, c->col).label;
+        char *w = run->rows->len > 1
+                      ? g_strdup_printf("%s @ %s", label, row_label(run, c->row, a, sizeof(a)))
+                      : g_strdup(label);
+        wmax = MAX(wmax, strlen(w));
+        g_ptr_array_add(at, w);
+    }
     for (guint i = 0; i < run->cells->len; i++) {
         const struct mx_cell *c = g_ptr_array_index(run->cells, i);
         if (c->status != RPT_FAIL)
             continue;
-        char a[SL_ADDR_STRLEN];
         if (!any)
             fprintf(out, "Failures:\n");
         any = TRUE;
-        fprintf(out, "  %-10s%s%s %s: %s\n", g_array_index(run->cols, struct mx_col, c->col).label,
-                several ? " @ " : "", several ? row_label(run, c->row, a, sizeof(a)) : "",
+        fprintf(out, "  %-*s  %s: %s\n", (int)wmax, (const char *)g_ptr_array_index(at, i),
                 c->verdict, c->summary ? c->summary : "");
     }
     if (any)
@@ -756,7 +789,7 @@ static void print_text(FILE *out, const struct mx_run *run, const char *host,
                 has |= strcmp(g_ptr_array_index(c->warnings, k), id) == 0;
             if (has)
                 g_string_append_printf(where, "%s%s", where->len ? ", " : "",
-                                       g_array_index(run->cols, struct mx_col, c->col).label);
+                                       (const char *)g_ptr_array_index(at, i));
         }
         fprintf(out, "%s  ! %s (%s): %s\n", j ? "" : "Warnings (the URL still works):\n", id,
                 d ? d->meaning : "", where->str);
@@ -765,6 +798,7 @@ static void print_text(FILE *out, const struct mx_run *run, const char *host,
     if (ids->len)
         fputc('\n', out);
     g_ptr_array_unref(ids);
+    g_ptr_array_unref(at);
     fprintf(out, "Recommendation: %s\n\n", rec);
     JsonArray *urls = json_object_get_array_member(
         json_array_get_object_element(
@@ -1294,7 +1328,11 @@ int tp_cmd_matrix(int argc, char **argv)
             rpt_text_write(run.r, stdout, &to);
             fputc('\n', stdout);
         }
-        print_text(stdout, &run, host.host, proxy_name, rec, ice, color, creds, secs);
+        print_text(stdout, &run, host.host, proxy_name, rec, ice, color,
+                   !creds ? "Binding"
+                   : o.deep ? "Binding, Allocate, CreatePermission and data both ways"
+                            : "Binding and Allocate",
+                   secs);
     }
 
 out:
