@@ -26,7 +26,7 @@
 #include "tp_proxy.h"
 #include "tp_version.h"
 
-#define MX_WORKERS 8
+#define MX_WORKERS     8
 #define MX_MAX_COLUMNS 40
 
 struct mx_opts {
@@ -58,26 +58,26 @@ struct mx_cell {
     guint row, col;
     struct chk_config cfg;
     struct sl_addr server;
-    char uri[300];  /* canonical URI: turn:HOST:PORT?transport=... */
-    char *name;     /* session name */
+    char uri[300]; /* canonical URI: turn:HOST:PORT?transport=... */
+    char *name;    /* session name */
     struct rpt_result *r;
     struct rpt_session *s;
     /* The outcome, read from the session once the run is over. */
     enum rpt_status status;
-    char *verdict;  /* "ok", "not-run", or the diagnosis of the first failing step */
-    char *diag;     /* the deciding step's diagnosis: that failure, else the first warning */
-    char *step;     /* the deciding step */
+    char *verdict; /* "ok", "not-run", or the diagnosis of the first failing step */
+    char *diag;    /* the deciding step's diagnosis: that failure, else the first warning */
+    char *step;    /* the deciding step */
     char *summary;
     GPtrArray *warnings; /* diagnosis ids (char*) of the steps that warned */
-    double rtt_ms;  /* the Binding's RTT, < 0 when none */
+    double rtt_ms;       /* the Binding's RTT, < 0 when none */
 };
 
 struct mx_run {
-    struct rpt_result *r;       /* the merged report */
-    GPtrArray *cells;           /* struct mx_cell*, row-major */
-    GArray *cols;               /* struct mx_col */
-    GArray *rows;               /* struct sl_addr */
-    gint next, done;            /* work queue: next cell to take, cells finished */
+    struct rpt_result *r; /* the merged report */
+    GPtrArray *cells;     /* struct mx_cell*, row-major */
+    GArray *cols;         /* struct mx_col */
+    GArray *rows;         /* struct sl_addr */
+    gint next, done;      /* work queue: next cell to take, cells finished */
     volatile gboolean *stop;
     const char *password;
 };
@@ -157,10 +157,14 @@ static int col_rank(const struct mx_col *c)
 {
     int port = c->port == 3478 ? 0 : c->port == 443 ? 1 : c->port == 5349 ? 2 : 3;
     switch (c->tp) {
-    case RPT_UDP: return 0 + port;
-    case RPT_TCP: return 10 + port;
-    case RPT_TLS: return 20 + (c->port == 443 ? 0 : c->port == 5349 ? 1 : 2);
-    case RPT_DTLS: return 30 + port;
+    case RPT_UDP:
+        return 0 + port;
+    case RPT_TCP:
+        return 10 + port;
+    case RPT_TLS:
+        return 20 + (c->port == 443 ? 0 : c->port == 5349 ? 1 : 2);
+    case RPT_DTLS:
+        return 30 + port;
     }
     return 99;
 }
@@ -385,9 +389,8 @@ static GArray *cols_by_rank(const struct mx_run *run)
         guint v = g_array_index(order, guint, i);
         int rv = col_rank(&g_array_index(run->cols, struct mx_col, v));
         guint j = i;
-        while (j > 0 && col_rank(&g_array_index(run->cols, struct mx_col, g_array_index(
-                                                                            order, guint, j - 1))) >
-                            rv) {
+        while (j > 0 && col_rank(&g_array_index(run->cols, struct mx_col,
+                                                g_array_index(order, guint, j - 1))) > rv) {
             g_array_index(order, guint, j) = g_array_index(order, guint, j - 1);
             j--;
         }
@@ -474,34 +477,38 @@ static char *recommend(const struct mx_run *run, const char *host, const char *p
                 if (b && b->status == RPT_PASS)
                     auth = c;
             }
-            g_string_append_printf(g, "%s answers STUN (%s) but no allocation succeeds: %s "
-                                      "(%s). Fix that first; the network is not the problem "
-                                      "there.",
+            g_string_append_printf(g,
+                                   "%s answers STUN (%s) but no allocation succeeds: %s "
+                                   "(%s). Fix that first; the network is not the problem "
+                                   "there.",
                                    host, auth->uri, auth->verdict, auth->summary);
         } else if (same && first->verdict) {
             const struct rpt_diag *d = rpt_diag_find(first->verdict);
             g_string_append_printf(g, "Nothing works from here%s%s: every cell ended in %s (%s).",
-                                   proxy_name ? " through the " : "",
-                                   proxy_name ? proxy_name : "", first->verdict,
-                                   d ? d->meaning : first->summary);
+                                   proxy_name ? " through the " : "", proxy_name ? proxy_name : "",
+                                   first->verdict, d ? d->meaning : first->summary);
             if (silent)
-                g_string_append_printf(g, " A firewall between here and %s drops everything "
-                                          "towards it, or the server is down.%s",
-                                       host, proxy_name ? "" : " If this network has a web "
-                                                               "proxy, try --proxy.");
+                g_string_append_printf(g,
+                                       " A firewall between here and %s drops everything "
+                                       "towards it, or the server is down.%s",
+                                       host,
+                                       proxy_name ? ""
+                                                  : " If this network has a web "
+                                                    "proxy, try --proxy.");
         } else if (silent) {
-            g_string_append_printf(g, "Nothing works from here%s%s: nothing comes back on any "
-                                      "transport or port (UDP no-response, TCP connections "
-                                      "never accepted). A firewall between here and %s drops "
-                                      "everything towards it, or the server is down.%s",
-                                   proxy_name ? " through the " : "",
-                                   proxy_name ? proxy_name : "", host,
-                                   proxy_name ? "" : " If this network has a web proxy, try "
-                                                     "--proxy.");
+            g_string_append_printf(g,
+                                   "Nothing works from here%s%s: nothing comes back on any "
+                                   "transport or port (UDP no-response, TCP connections "
+                                   "never accepted). A firewall between here and %s drops "
+                                   "everything towards it, or the server is down.%s",
+                                   proxy_name ? " through the " : "", proxy_name ? proxy_name : "",
+                                   host,
+                                   proxy_name ? ""
+                                              : " If this network has a web proxy, try "
+                                                "--proxy.");
         } else {
-            g_string_append_printf(g, "Nothing works from here%s%s:", proxy_name ? " through the "
-                                                                                 : "",
-                                   proxy_name ? proxy_name : "");
+            g_string_append_printf(g, "Nothing works from here%s%s:",
+                                   proxy_name ? " through the " : "", proxy_name ? proxy_name : "");
             const enum mx_class all[] = {MX_UDP, MX_TCP, MX_TLS};
             for (size_t t = 0; t < G_N_ELEMENTS(all); t++) {
                 gboolean s2;
@@ -524,9 +531,10 @@ static char *recommend(const struct mx_run *run, const char *host, const char *p
     guint nfail;
     char *udp_fail = failures_of(run, MX_UDP, &silent, &nfail);
     if (proxy_name) {
-        g_string_append_printf(g, "Through the %s, %s works%s. UDP cannot go through an HTTP or "
-                                  "SOCKS5 proxy: clients behind it need TURN over TCP or TLS, "
-                                  "and must be configured to use the proxy for it.",
+        g_string_append_printf(g,
+                               "Through the %s, %s works%s. UDP cannot go through an HTTP or "
+                               "SOCKS5 proxy: clients behind it need TURN over TCP or TLS, "
+                               "and must be configured to use the proxy for it.",
                                proxy_name, uri, rtt);
     } else if (udp_probed && nfail == cols_of(run, MX_UDP)) {
         g_string_append_printf(g, "UDP %s from here (%s); %s works%s.",
@@ -570,8 +578,9 @@ static char *recommend(const struct mx_run *run, const char *host, const char *p
 
     /* A URL that works on some addresses only: clients that pick another fail. */
     if (run->rows->len > 1 && best_ok < run->rows->len)
-        g_string_append_printf(g, " %s works on %u of %u addresses of %s: clients that pick "
-                                  "another one fail.",
+        g_string_append_printf(g,
+                               " %s works on %u of %u addresses of %s: clients that pick "
+                               "another one fail.",
                                uri, best_ok, run->rows->len, host);
     if (!have_creds)
         g_string_append(g, " Without credentials only STUN Binding was tried: give -u and "
@@ -674,6 +683,18 @@ static JsonObject *matrix_json(const struct mx_run *run, const char *host, const
         json_array_add_object_element(rows, row);
     }
     json_object_set_array_member(m, "rows", rows);
+    /* The report's own verdict fails when any cell fails, which a matrix expects: whether
+     * anything works from here is what the exit status and "usable" say. */
+    JsonArray *urls = json_object_get_array_member(
+        json_array_get_object_element(
+            json_object_get_array_member(json_node_get_object(ice), "iceServers"), 0),
+        "urls");
+    gboolean usable = FALSE;
+    for (guint i = 0; i < run->cells->len; i++)
+        usable |= cell_works(g_ptr_array_index(run->cells, i));
+    json_object_set_boolean_member(m, "usable", usable);
+    if (json_array_get_length(urls))
+        json_object_set_string_member(m, "best", json_array_get_string_element(urls, 0));
     json_object_set_string_member(m, "recommendation", rec);
     json_object_set_member(m, "ice_servers", json_node_copy(ice));
     return m;
@@ -684,8 +705,10 @@ static const char *cell_color(const struct mx_cell *c, gboolean color)
 {
     if (!color)
         return "";
-    return c->status == RPT_PASS ? "\033[32m" : c->status == RPT_WARN ? "\033[33m"
-                                              : c->status == RPT_FAIL ? "\033[31m" : "\033[2m";
+    return c->status == RPT_PASS   ? "\033[32m"
+           : c->status == RPT_WARN ? "\033[33m"
+           : c->status == RPT_FAIL ? "\033[31m"
+                                   : "\033[2m";
 }
 
 static void print_table(FILE *out, const struct mx_run *run, gboolean color)
@@ -714,8 +737,8 @@ static void print_table(FILE *out, const struct mx_run *run, gboolean color)
         for (guint c = 0; c < ncol; c++) {
             const struct mx_cell *cell = cell_at(run, r, c);
             char *t = cell_text(cell);
-            fprintf(out, "  %s%-*s%s", cell_color(cell, color), c + 1 < ncol ? (int)w[c + 1] : 0,
-                    t, color ? "\033[0m" : "");
+            fprintf(out, "  %s%-*s%s", cell_color(cell, color), c + 1 < ncol ? (int)w[c + 1] : 0, t,
+                    color ? "\033[0m" : "");
             g_free(t);
         }
         fputc('\n', out);
@@ -736,8 +759,9 @@ static void print_text(FILE *out, const struct mx_run *run, const char *host,
         fprintf(out, "Interrupted (Ctrl-C): the cells still running show what they had seen.\n");
     fputc('\n', out);
     print_table(out, run, color);
-    fprintf(out, "\n(ok: %s passed, with the Binding's RTT; ! a warning; otherwise\n"
-                 "the diagnosis of the first failing step)\n\n",
+    fprintf(out,
+            "\n(ok: %s passed, with the Binding's RTT; ! a warning; otherwise\n"
+            "the diagnosis of the first failing step)\n\n",
             tried);
     /* Failing cells, one line each, so the diagnosis has its reason beside it. */
     gboolean any = FALSE;
@@ -838,8 +862,10 @@ static char *matrix_md(const struct mx_run *run, const char *rec, JsonNode *ice)
         for (guint c = 0; c < run->cols->len; c++) {
             const struct mx_cell *cell = cell_at(run, r, c);
             char *t = cell_text(cell);
-            const char *mark = cell->status == RPT_PASS ? "✅" : cell->status == RPT_WARN ? "⚠️"
-                               : cell->status == RPT_FAIL ? "❌" : "➖";
+            const char *mark = cell->status == RPT_PASS   ? "✅"
+                               : cell->status == RPT_WARN ? "⚠️"
+                               : cell->status == RPT_FAIL ? "❌"
+                                                          : "➖";
             g_string_append_printf(o, " %s %s%s%s |", mark, cell_works(cell) ? "" : "`", t,
                                    cell_works(cell) ? "" : "`");
             g_free(t);
@@ -850,8 +876,10 @@ static char *matrix_md(const struct mx_run *run, const char *rec, JsonNode *ice)
     md_cell(o, rec);
     char *j = rpt_json_node_to_string(ice);
     g_strchomp(j);
-    g_string_append_printf(o, "\n\niceServers (add `credential`: turnprobe never writes "
-                              "passwords):\n\n```json\n%s\n```\n\n", j);
+    g_string_append_printf(o,
+                           "\n\niceServers (add `credential`: turnprobe never writes "
+                           "passwords):\n\n```json\n%s\n```\n\n",
+                           j);
     g_free(j);
     return g_string_free(o, FALSE);
 }
@@ -893,8 +921,9 @@ static char *matrix_html(const struct mx_run *run, const char *rec, JsonNode *ic
     }
     g_string_append(o, "</tbody></table><p><b>Recommendation:</b> ");
     html_esc(o, rec);
-    g_string_append(o, "</p><p>iceServers (add <code>credential</code>: turnprobe never writes "
-                       "passwords):</p><pre>");
+    g_string_append(o,
+                    "</p><p>iceServers (add <code>credential</code>: turnprobe never writes "
+                    "passwords):</p><pre style=\"white-space:pre-wrap;overflow-wrap:anywhere\">");
     char *j = rpt_json_node_to_string(ice);
     html_esc(o, j);
     g_free(j);
@@ -1035,7 +1064,8 @@ int tp_cmd_matrix(int argc, char **argv)
          "FILE"},
         {"proxy", 0, 0, G_OPTION_ARG_STRING, &o.proxy,
          "go through a proxy: http://[USER:PASS@]HOST:PORT, socks5://HOST:PORT or env "
-         "(https_proxy, all_proxy); UDP and DTLS are then left out", "URL"},
+         "(https_proxy, all_proxy); UDP and DTLS are then left out",
+         "URL"},
         {"ca", 0, 0, G_OPTION_ARG_FILENAME, &o.ca,
          "trust this CA certificate (PEM) for TLS and DTLS, besides the system store", "FILE"},
         {"insecure", 0, 0, G_OPTION_ARG_NONE, &o.insecure,
@@ -1044,10 +1074,8 @@ int tp_cmd_matrix(int argc, char **argv)
         {"ipv6", '6', 0, G_OPTION_ARG_NONE, &o.ipv6, "IPv6 addresses only", NULL},
         {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, on_verbose,
          "also print every cell's checklist", NULL},
-        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, "print nothing; only the exit status",
-         NULL},
-        {"color", 0, 0, G_OPTION_ARG_STRING, &o.color, "auto (default), always or never",
-         "WHEN"},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, "print nothing; only the exit status", NULL},
+        {"color", 0, 0, G_OPTION_ARG_STRING, &o.color, "auto (default), always or never", "WHEN"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionContext *octx =
@@ -1107,10 +1135,9 @@ int tp_cmd_matrix(int argc, char **argv)
         proxy_name = tp_proxy_name(proxy_url);
     }
     /* An explicit port in a URI given as HOST is one more port to try. */
-    char *ports = host.port_explicit
-                      ? g_strdup_printf("%s%s%u", o.ports ? o.ports : "", o.ports ? "," : "",
-                                        host.port)
-                      : g_strdup(o.ports);
+    char *ports = host.port_explicit ? g_strdup_printf("%s%s%u", o.ports ? o.ports : "",
+                                                       o.ports ? "," : "", host.port)
+                                     : g_strdup(o.ports);
     cols = make_cols(ports, proxy_url != NULL, &err);
     g_free(ports);
     if (!cols) {
@@ -1133,8 +1160,8 @@ int tp_cmd_matrix(int argc, char **argv)
             rc = tp_usage_error("matrix", "--secret-file and --user go together");
             goto out;
         }
-        int mrc = sl_rest_mint(secret, o.rest_user, g_get_real_time() / G_USEC_PER_SEC, 86400,
-                               ':', u, sizeof(u), pw, sizeof(pw));
+        int mrc = sl_rest_mint(secret, o.rest_user, g_get_real_time() / G_USEC_PER_SEC, 86400, ':',
+                               u, sizeof(u), pw, sizeof(pw));
         if (mrc != SL_OK) {
             rc = tp_usage_error("matrix", "cannot mint a credential for user \"%s\": %s",
                                 o.rest_user, sl_strerror(mrc));
@@ -1153,7 +1180,7 @@ int tp_cmd_matrix(int argc, char **argv)
         goto out;
     }
     gboolean creds = username != NULL;
-    only = g_strsplit(!creds ? "binding"
+    only = g_strsplit(!creds   ? "binding"
                       : o.deep ? "binding,allocate,permission,send-data"
                                : "binding,allocate",
                       ",", -1);
@@ -1277,9 +1304,9 @@ int tp_cmd_matrix(int argc, char **argv)
     }
     if (o.json) {
         JsonNode *root = rpt_json_build(run.r);
-        json_object_set_object_member(json_node_get_object(root), "matrix",
-                                      matrix_json(&run, host.host, proxy_name, rec, ice,
-                                                  o.timeout, o.deep, creds));
+        json_object_set_object_member(
+            json_node_get_object(root), "matrix",
+            matrix_json(&run, host.host, proxy_name, rec, ice, o.timeout, o.deep, creds));
         char *j = rpt_json_node_to_string(root);
         char *jn = g_strconcat(j, "\n", NULL);
         if (!write_text_file(o.json, jn, &err)) {
@@ -1315,9 +1342,9 @@ int tp_cmd_matrix(int argc, char **argv)
         g_free(doc);
         g_free(section);
     }
-    gboolean stdout_taken =
-        (o.json && strcmp(o.json, "-") == 0) || (o.md && strcmp(o.md, "-") == 0) ||
-        (o.html && strcmp(o.html, "-") == 0);
+    gboolean stdout_taken = (o.json && strcmp(o.json, "-") == 0) ||
+                            (o.md && strcmp(o.md, "-") == 0) ||
+                            (o.html && strcmp(o.html, "-") == 0);
     if (!o.quiet && !stdout_taken) {
         gboolean color = o.color && strcmp(o.color, "always") == 0
                              ? TRUE
@@ -1329,7 +1356,7 @@ int tp_cmd_matrix(int argc, char **argv)
             fputc('\n', stdout);
         }
         print_text(stdout, &run, host.host, proxy_name, rec, ice, color,
-                   !creds ? "Binding"
+                   !creds   ? "Binding"
                    : o.deep ? "Binding, Allocate, CreatePermission and data both ways"
                             : "Binding and Allocate",
                    secs);

@@ -79,8 +79,8 @@ char *tp_proxy_name(const char *url)
     char port[16] = "";
     if (g_uri_get_port(u) > 0)
         g_snprintf(port, sizeof(port), ":%d", g_uri_get_port(u));
-    char *name = g_strdup_printf("%s proxy %s%s%s%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
-                                 port);
+    char *name =
+        g_strdup_printf("%s proxy %s%s%s%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "", port);
     g_free(scheme);
     g_uri_unref(u);
     return name;
@@ -203,8 +203,8 @@ void tp_proxy_fetch_cert(const char *proxy, const struct sl_addr *server, const 
     GError *err = NULL;
     GSocketConnection *conn = g_socket_client_connect(cl, G_SOCKET_CONNECTABLE(sa), NULL, &err);
     if (!conn) {
-        out->error = g_strdup_printf("%s: %s", proxy ? "through the proxy" : "directly",
-                                     err->message);
+        out->error =
+            g_strdup_printf("%s: %s", proxy ? "through the proxy" : "directly", err->message);
         g_error_free(err);
     } else {
         GSocket *sock = g_socket_connection_get_socket(conn);
@@ -239,17 +239,18 @@ void tp_proxy_judge_tls(struct rpt_session *s, const char *proxy, const struct t
     gboolean compared = direct->ok && proxied->ok;
     json_object_set_boolean_member(o, "compared", compared);
     if (!compared) {
-        char *why = !direct->ok
-                        ? g_strdup_printf("not compared: no direct TLS connection from here (%s)",
-                                          direct->error)
-                        : g_strdup_printf("not compared: no TLS through the proxy (%s)",
-                                          proxied->error);
+        char *why =
+            !direct->ok
+                ? g_strdup_printf("not compared: no direct TLS connection from here (%s)",
+                                  direct->error)
+                : g_strdup_printf("not compared: no TLS through the proxy (%s)", proxied->error);
         json_object_set_string_member(o, "note", why);
         g_free(why);
     } else if (strcmp(direct->sha256, proxied->sha256) == 0) {
         json_object_set_boolean_member(o, "intercepted", FALSE);
-        json_object_set_string_member(o, "note", "the same certificate directly and through the "
-                                                 "proxy: it does not intercept TLS");
+        json_object_set_string_member(o, "note",
+                                      "the same certificate directly and through the "
+                                      "proxy: it does not intercept TLS");
     } else {
         json_object_set_boolean_member(o, "intercepted", TRUE);
         gboolean worked = st->status == RPT_PASS || st->status == RPT_WARN;

@@ -20,10 +20,10 @@ char *tp_proxy_name(const char *url);
 
 /* What one TLS handshake showed of the server's certificate. */
 struct tp_tls_seen {
-    gboolean ok;       /* a certificate was received */
-    char sha256[100];  /* the leaf's SHA-256 fingerprint, "AB:CD:..." */
+    gboolean ok;      /* a certificate was received */
+    char sha256[100]; /* the leaf's SHA-256 fingerprint, "AB:CD:..." */
     char *subject, *issuer;
-    char *error;       /* why not, when !ok */
+    char *error; /* why not, when !ok */
 };
 void tp_tls_seen_clear(struct tp_tls_seen *t);
 
