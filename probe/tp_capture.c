@@ -618,7 +618,7 @@ static void parse_ip(struct pframe *f, const guint8 *p, size_t len)
         f->proto = proto;
         f->ipid = id;
         f->frag_off = (guint32)(fo & 0x1FFF) * 8;
-        f->fragment = (fo & 0x3FFF) != 0 && (fo & 0x1FFF || fo & 0x2000);
+        f->fragment = (fo & 0x3FFF) != 0; /* an offset, or more fragments to come */
         addr_set(&f->src, 4, s, 0);
         addr_set(&f->dst, 4, d, 0);
         f->l3 = p;
@@ -1131,17 +1131,17 @@ static struct rpt_packet *import_frame(struct tp_capture *c, struct rpt_result *
     } else if (!f->has_l4) {
         summary = g_strdup_printf("IP fragment at offset %u", f->frag_off);
     } else if (f->proto == PROTO_TCP) {
-        guint8 fl_ = f->tcp_flags;
-        if (fl_ & TCP_RST) {
+        guint8 flags = f->tcp_flags;
+        if (flags & TCP_RST) {
             kind = RPT_PKT_TCP_RST;
             summary = g_strdup("TCP RST");
-        } else if ((fl_ & TCP_SYN) && (fl_ & TCP_ACK)) {
+        } else if ((flags & TCP_SYN) && (flags & TCP_ACK)) {
             kind = RPT_PKT_TCP_SYNACK;
             summary = g_strdup("TCP SYN, ACK (again)");
-        } else if (fl_ & TCP_SYN) {
+        } else if (flags & TCP_SYN) {
             kind = RPT_PKT_TCP_SYN;
             summary = g_strdup("TCP SYN (retransmission)");
-        } else if (fl_ & TCP_FIN) {
+        } else if (flags & TCP_FIN) {
             kind = RPT_PKT_TCP_FIN;
             summary = g_strdup("TCP FIN");
         } else if (!f->pl_wire) {

@@ -148,6 +148,9 @@ static void test_adopt(void)
                                      NULL, "ICMP port unreachable");
     icmp->ref = p3;
     guint p4 = icmp->n;
+    /* A datagram the network fragmented: 24 bytes (UDP header and 16 of data), then the rest. */
+    const char *D = "a-datagram-in-two-IP-fragments-40-bytes!";
+    guint p5 = logged(r, RPT_PKT_STUN, RPT_OUT, RPT_UDP, CLIENT_UDP, D, "binding", "D")->n;
     logged(r, RPT_PKT_TCP_SYN, RPT_OUT, RPT_TCP, CLIENT_TCP, NULL, NULL, "SYN");
     logged(r, RPT_PKT_TCP_SYNACK, RPT_IN, RPT_TCP, CLIENT_TCP, NULL, NULL, "SYNACK");
     logged(r, RPT_PKT_TCP_ACK, RPT_OUT, RPT_TCP, CLIENT_TCP, NULL, NULL, "ACK");
@@ -163,8 +166,8 @@ static void test_adopt(void)
     g_array_append_val(t2->req_pkts, p3);
     t2->resp_pkt = p4;
     t2->outcome = RPT_TXN_UNREACH;
-    guint bp[] = {p1, p2, p3}, ap[] = {r1, r2, r3};
-    g_array_append_vals(bind->packets, bp, 3);
+    guint bp[] = {p1, p2, p3, p5}, ap[] = {r1, r2, r3};
+    g_array_append_vals(bind->packets, bp, 4);
     g_array_append_vals(alloc->packets, ap, 3);
 
     /* What the wire saw. */
@@ -177,7 +180,20 @@ static void test_adopt(void)
     put(&f, b, udp(b, CLIENT_UDP, SERVER, A)); /* 1: A */
     put(&f, b, udp(b, SERVER, CLIENT_UDP, B)); /* 2: B */
     /* C left before the capture saw it: 3 is rebuilt */
-    put(&f, b, icmp_unreach(b, qc, qlen));                                         /* 4: about C */
+    put(&f, b, icmp_unreach(b, qc, qlen)); /* 4: about C */
+    size_t dl = udp(b, CLIENT_UDP, SERVER, D);
+    g_assert_cmpuint(dl, ==, 68);
+    guint8 rest[64];
+    memcpy(rest, b + 20 + 24, dl - 44);
+    sl_put_u16(b + 2, 20 + 24);
+    sl_put_u16(b + 4, 77);     /* identification */
+    sl_put_u16(b + 6, 0x2000); /* more fragments */
+    put(&f, b, 44);            /* 5: D's first fragment */
+    ip4(b, 17, dl - 44);
+    sl_put_u16(b + 4, 77);
+    sl_put_u16(b + 6, 24 / 8); /* offset 24 */
+    memcpy(b + 20, rest, dl - 44);
+    put(&f, b, 20 + dl - 44);                                                      /* 6: the rest */
     put(&f, b, udp(b, OTHER_UDP, SERVER, "someone else's"));                       /* left out */
     put(&f, b, tcp(b, CLIENT_TCP, SERVER, ISN_C, 0, F_SYN, NULL));                 /* 5 */
     put(&f, b, tcp(b, SERVER, CLIENT_TCP, ISN_S, ISN_C + 1, F_SYN | F_ACK, NULL)); /* 6 */
@@ -199,8 +215,18 @@ static void test_adopt(void)
     g_assert_no_error(err);
     tp_capture_adopt(c, r);
 
-    static const char *const want[] = {"A",      "B",   "C",       "ICMP port unreachable", "SYN",
-                                       "SYNACK", "ACK", "R1 + R2", "TCP segment, 8 bytes",  "R3",
+    static const char *const want[] = {"A",
+                                       "B",
+                                       "C",
+                                       "ICMP port unreachable",
+                                       "D",
+                                       "IP fragment at offset 24",
+                                       "SYN",
+                                       "SYNACK",
+                                       "ACK",
+                                       "R1 + R2",
+                                       "TCP segment, 8 bytes",
+                                       "R3",
                                        "TCP ACK"};
     g_assert_cmpuint(r->packets->len, ==, G_N_ELEMENTS(want));
     for (guint i = 0; i < r->packets->len; i++) {
@@ -222,15 +248,19 @@ static void test_adopt(void)
     g_assert_cmpuint(g_array_index(t2->req_pkts, guint, 0), ==, 3);
     g_assert_cmpuint(t2->resp_pkt, ==, 4);
     /* Steps: renumbered, the ICMP error added as evidence, the merged records once. */
-    guint wb[] = {1, 2, 3, 4}, wa[] = {8, 10};
+    guint wb[] = {1, 2, 3, 4, 5}, wa[] = {10, 12};
     g_assert_cmpmem(bind->packets->data, bind->packets->len * sizeof(guint), wb, sizeof(wb));
     g_assert_cmpmem(alloc->packets->data, alloc->packets->len * sizeof(guint), wa, sizeof(wa));
     /* Two records in one segment: one packet with both payloads. */
     gsize n = 0;
-    const guint8 *d = g_bytes_get_data(rpt_packet_get(r, 8)->payload, &n);
+    const guint8 *d = g_bytes_get_data(rpt_packet_get(r, 10)->payload, &n);
     g_assert_cmpmem(d, n, both, strlen(both));
-    g_assert_nonnull(strstr(rpt_packet_get(r, 9)->note, "first bytes of \"R3\""));
-    g_assert_cmpint(rpt_packet_get(r, 11)->kind, ==, RPT_PKT_TCP_ACK);
+    g_assert_nonnull(strstr(rpt_packet_get(r, 11)->note, "first bytes of \"R3\""));
+    g_assert_cmpint(rpt_packet_get(r, 13)->kind, ==, RPT_PKT_TCP_ACK);
+    /* The later fragment goes with its datagram. */
+    const struct rpt_packet *frag = rpt_packet_get(r, 6);
+    g_assert_cmpstr(frag->note, ==, "the rest of #5");
+    g_assert_cmpstr(frag->step, ==, "binding");
 
     g_assert_true(tp_capture_write(c, r, out, FALSE, &err));
     g_assert_no_error(err);
