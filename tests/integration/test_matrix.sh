@@ -118,8 +118,10 @@ udp-blocked)
   expect_eq "$(urls)" "turn:$MX_HOST:3478?transport=tcp turn:$MX_HOST:443?transport=tcp turns:$MX_HOST:443?transport=tcp turns:$MX_HOST:5349?transport=tcp" "iceServers order"
   expect_eq "$(json_get "$J" "d['matrix']['ice_servers']['iceServers'][0]['username']")" alice "iceServers username"
   expect_eq "$(json_get "$J" "'credential' in d['matrix']['ice_servers']['iceServers'][0]")" False "no credential in iceServers"
-  expect_in "$(rec)" "UDP is blocked from here" "recommendation"
+  expect_in "$(rec)" "UDP is blocked from here (udp:3478 no-response, dtls:5349 no-response, udp:443 no-response)" "recommendation"
   expect_in "$(rec)" "turn:$MX_HOST:3478?transport=tcp works" "recommendation"
+  expect_eq "$(json_get "$J" "d['matrix']['usable']")" True "usable"
+  expect_eq "$(json_get "$J" "d['matrix']['best']")" "turn:$MX_HOST:3478?transport=tcp" "best"
   grep -q "^Recommendation: UDP is blocked from here" "$OUT" || fail "no recommendation in the text"
   grep -q '"urls": \["turn:turn.example.org:3478?transport=tcp"' "$OUT" || fail "no iceServers in the text"
   # Every allocation was released: the cleanup runs in each cell.
@@ -154,9 +156,17 @@ all-dropped)
   expect_verdict no-response udp:3478 udp:443 dtls:5349
   expect_verdict tcp-connect-timeout tcp:3478 tcp:443 tls:5349 tls:443
   expect_eq "$(urls)" "" "iceServers"
+  expect_eq "$(json_get "$J" "d['matrix']['usable']")" False "usable"
   expect_in "$(rec)" "Nothing works from here" "recommendation"
   expect_in "$(rec)" "drops everything towards it" "recommendation"
   grep -q "iceServers: none" "$OUT" || fail "the text should say no URL works"
+  # The progress line: on a terminal only.
+  ! grep -q "cells done" "$OUT" || fail "a progress line went to a file"
+  command -v script >/dev/null || { echo "PASS (no script(1): progress line not checked)"; exit 0; }
+  script -qec "ip netns exec $MX_CLIENT $TP matrix $MX_HOST --timeout 2 >/dev/null" \
+    "$TEST_DIR/tty.txt" >/dev/null 2>&1 || true
+  grep -q "matrix: [0-9]* of 7 cells done, [0-9]* pending" "$TEST_DIR/tty.txt" ||
+    fail "no progress line on a terminal"
   ;;
 http-proxy)
   mx_tinyproxy 8888
