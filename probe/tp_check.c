@@ -657,7 +657,15 @@ int tp_cmd_check(int argc, char **argv)
     cfg.deadline_us = g_get_monotonic_time() + (gint64)(o.timeout * G_USEC_PER_SEC);
 
     /* Live capture begins before anything is sent; a redacted report gets rebuilt frames. */
-    if (o.pcap && (capture == TP_CAPTURE_LIVE || (capture == TP_CAPTURE_AUTO && !o.redact))) {
+    /* Through a proxy the packets leave for the proxy, not the server: a live capture filtered
+     * on the server would be empty, so auto rebuilds the frames instead. */
+    if (capture == TP_CAPTURE_LIVE && proxy_url) {
+        rc = tp_usage_error("check", "--capture live cannot follow traffic through --proxy; "
+                                     "use --capture self");
+        goto out;
+    }
+    if (o.pcap && (capture == TP_CAPTURE_LIVE ||
+                   (capture == TP_CAPTURE_AUTO && !o.redact && !proxy_url))) {
         GArray *uris = g_array_new(FALSE, FALSE, sizeof(struct sl_uri));
         for (guint i = 0; i < targets->len; i++) {
             const struct target *t = g_ptr_array_index(targets, i);
