@@ -35,3 +35,29 @@ foreach(scenario ${TP_ANALYZE_SCENARIOS})
                    $<TARGET_FILE:turnprobe> ${TP_SHARED_DIR})
   set_tests_properties(analyze_${scenario} PROPERTIES TIMEOUT 120 LABELS "integration;analyze")
 endforeach()
+
+# The fuzz target of the capture reader and the session builder (tests/fuzz/fuzz_capread.c), in
+# the pattern of tests/fuzz/fuzz.cmake: a libFuzzer binary with TP_FUZZ=ON (clang), a corpus
+# replay otherwise; the seeds in tests/fuzz/corpus/capread are the shared captures, whole and as
+# frame lists under several link types.
+#   CC=clang cmake -S . -B build-fuzz -DTP_FUZZ=ON && make -C build-fuzz fuzz_capread
+#   build-fuzz/tests/fuzz_capread -max_total_time=600 NEW_DIR tests/fuzz/corpus/capread
+set(TP_CAPREAD_CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/capread)
+if(TP_FUZZ)
+  add_executable(fuzz_capread ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_capread.c
+                 ${CMAKE_SOURCE_DIR}/probe/tp_capread.c ${CMAKE_SOURCE_DIR}/probe/tp_sessions.c)
+  target_include_directories(fuzz_capread PRIVATE ${CMAKE_SOURCE_DIR}/probe)
+  target_compile_options(fuzz_capread PRIVATE -fsanitize=fuzzer,address,undefined
+                         -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(fuzz_capread PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_capread PRIVATE checks reports stunlib PkgConfig::GLIB
+                        PkgConfig::JSONGLIB PkgConfig::PCAP)
+  add_test(NAME fuzz_capread_corpus COMMAND fuzz_capread -runs=0 ${TP_CAPREAD_CORPUS})
+  set_tests_properties(fuzz_capread_corpus PROPERTIES TIMEOUT 300 LABELS fuzz)
+else()
+  add_executable(fuzz_capread_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_capread.c
+                 ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.c)
+  target_link_libraries(fuzz_capread_replay PRIVATE tpcore PkgConfig::PCAP)
+  add_test(NAME fuzz_capread_replay COMMAND fuzz_capread_replay ${TP_CAPREAD_CORPUS})
+  set_tests_properties(fuzz_capread_replay PROPERTIES TIMEOUT 300 LABELS fuzz)
+endif()
