@@ -13,7 +13,7 @@
 /* What is itemised (a packet in the model, with its payload) and what is only counted: the
  * model grows with the number of sessions, not with the size of the capture. */
 #define TP_SESS_TXN_CAP     200 /* transactions per step and session */
-#define TP_SESS_DATA_CAP    16  /* Send/Data indications or ChannelData records per step, direction */
+#define TP_SESS_DATA_CAP    4   /* Send/Data indications or ChannelData records per step, direction */
 #define TP_SESS_ORPHAN_CAP  32  /* responses to requests the capture does not hold */
 #define TP_SESS_TLS_CAP     8   /* TLS records per direction */
 /* A request unanswered less than this before the end of the capture is not a timeout: the
