@@ -390,6 +390,15 @@ static void judge_certificate(struct chk_conn *c, struct rpt_step *st, const cha
     g_free(names);
 }
 
+/* The same server without TLS, for a port that speaks plain TURN: "turn:[2001:db8::1]:3478". */
+static char *plain_uri(const struct chk_config *cfg, gboolean dtls)
+{
+    gboolean v6 = cfg->uri.host_is_ipv6;
+    return g_strdup_printf("%s:%s%s%s:%u%s", cfg->uri.turn ? "turn" : "stun", v6 ? "[" : "",
+                           cfg->uri.host, v6 ? "]" : "", cfg->uri.port,
+                           dtls ? "" : "?transport=tcp");
+}
+
 int chk_tls_handshake(struct chk_conn *c, gboolean report)
 {
     struct chk_ctx *ctx = c->ctx;
@@ -497,10 +506,12 @@ int chk_tls_handshake(struct chk_conn *c, gboolean report)
             GString *sum = g_string_new(NULL);
             const char *diag = "tls-handshake-failed";
             if (plain) {
-                g_string_append_printf(sum, "the server answered plain STUN: turns: was given for "
-                                            "a port that speaks plain TURN (use turn:%s:%u%s)",
-                                       cfg->uri.host_is_ipv6 ? "[host]" : host, cfg->uri.port,
-                                       dtls ? "" : "?transport=tcp");
+                char *u = plain_uri(cfg, dtls);
+                g_string_append_printf(sum,
+                                       "the server answered plain STUN: turns: was given for "
+                                       "a port that speaks plain TURN (use %s)",
+                                       u);
+                g_free(u);
             } else if (t->alert[0]) {
                 g_string_append_printf(sum, "the server refused the handshake with the alert "
                                             "\"%s\"", t->alert);
@@ -512,8 +523,18 @@ int chk_tls_handshake(struct chk_conn *c, gboolean report)
                 diag = "port-unreachable";
                 g_string_append(sum, "nothing listens on this UDP port (ICMP port unreachable)");
             } else if (timeout) {
+                /* Silence does not tell a firewall from a plain TURN port: coturn without TLS
+                 * takes a ClientHello for the start of a STUN message and waits for the rest,
+                 * and ignores a DTLS one. Name both, or the hint sends everyone to the
+                 * firewall. */
+                char *u = plain_uri(cfg, dtls);
                 diag = dtls ? "no-response" : "tls-handshake-failed";
-                g_string_append(sum, "no answer to our ClientHello before the deadline");
+                g_string_append_printf(sum,
+                                       "no answer to our ClientHello before the deadline: "
+                                       "something drops it, or the port speaks plain TURN, "
+                                       "not %s (then the URI is %s)",
+                                       dtls ? "DTLS" : "TLS", u);
+                g_free(u);
             } else {
                 char eb[256] = "";
                 if (ssl_err)
