@@ -1007,7 +1007,8 @@ void chk_nice_judge(const struct rpt_result *r, struct rpt_session *s)
     struct nice_verdict v;
     judge_libnice(s, L, &v);
     /* The step's time includes the agents' (our own checks take a round trip or two). */
-    st->duration_ms += num_member(L, "duration_ms") + num_member(L, "close_ms");
+    double ms = st->duration_ms + num_member(L, "duration_ms") + num_member(L, "close_ms");
+    st->duration_ms = (double)(gint64)(ms * 10.0 + 0.5) / 10.0;
     json_object_set_string_member(L, "status", rpt_status_name(v.status));
     json_object_set_string_member(L, "diagnosis", v.diag);
     json_object_set_string_member(L, "summary", v.summary);
