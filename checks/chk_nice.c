@@ -650,6 +650,13 @@ static gboolean nice_stopped(const struct chk_ctx *ctx)
     return ctx->interrupted || (ctx->stop && *ctx->stop);
 }
 
+/* The tls step failed: the tunnel was never trusted, whatever libnice would make of it. */
+static gboolean tls_refused(const struct rpt_session *s)
+{
+    const struct rpt_step *tls = rpt_step_find(s, "tls");
+    return tls && tls->status == RPT_FAIL;
+}
+
 void chk_nice_run(struct chk_run *run)
 {
     struct chk_ctx *ctx = &run->ctx;
@@ -677,6 +684,9 @@ void chk_nice_run(struct chk_run *run)
         not_run = "no TURN credentials";
     else if (cfg->uri.secure && cfg->uri.transport == SL_URI_UDP)
         not_run = "libnice has no TURN over DTLS (only UDP, TCP and TLS)";
+    else if (cfg->uri.secure && !cfg->insecure && tls_refused(ctx->s))
+        not_run = "the tls step refused the server's certificate, and libnice does not check "
+                  "certificates: it would connect where a browser refuses (--insecure runs it)";
     else if (nice_stopped(ctx))
         not_run = "interrupted";
     else if (now >= ctx->deadline)
