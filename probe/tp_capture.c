@@ -110,9 +110,9 @@ struct mrec {
 
 /* One frame of the file: captured, or rebuilt from the log. */
 struct out_item {
-    struct pframe *f;      /* NULL: rebuilt */
-    struct rpt_packet *p;  /* rebuilt: the logged packet */
-    const struct flow *fl; /* rebuilt: its socket, for TCP sequence numbers */
+    struct pframe *f;     /* NULL: rebuilt */
+    struct rpt_packet *p; /* rebuilt: the logged packet */
+    int flow;             /* rebuilt: its socket, for TCP sequence numbers; -1 */
     guint32 off;
 };
 
@@ -1378,7 +1378,7 @@ static void emit_rebuilt(struct tp_capture *c, GPtrArray *list, guint *map, GPtr
         struct mrec *x = g_ptr_array_index(list, k);
         struct out_item *it = g_new0(struct out_item, 1);
         it->p = x->p;
-        it->fl = x->flow >= 0 ? &g_array_index(c->flows, struct flow, x->flow) : NULL;
+        it->flow = x->flow;
         it->off = x->off;
         append_joined(&x->p->note, "; ",
                       "the live capture did not see it: rebuilt from turnprobe's log");
@@ -1389,10 +1389,9 @@ static void emit_rebuilt(struct tp_capture *c, GPtrArray *list, guint *map, GPtr
     }
 }
 
-void tp_capture_adopt(struct tp_capture *c, struct rpt_result *r)
+gboolean tp_capture_adopt(struct tp_capture *c, struct rpt_result *r, GError **err)
 {
-    g_return_if_fail(c && c->stopped && !c->adopted);
-    c->adopted = TRUE;
+    g_return_val_if_fail(c && c->stopped && !c->adopted, FALSE);
     const guint n_old = r->packets->len;
     c->nframes = c->raw->len;
     c->frames = g_new0(struct pframe, MAX(c->nframes, 1));
@@ -1411,6 +1410,15 @@ void tp_capture_adopt(struct tp_capture *c, struct rpt_result *r)
         else
             match_udp(c, m, n_old, (int)k);
     }
+    if (n_old > 0 && c->n_matched == 0) {
+        /* Another route, a port the filter did not name (SRV): a file of rebuilt frames only
+         * would be the self capture, less well made. */
+        g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "the live capture on %s saw none of the check's %u packets", c->device, n_old);
+        g_free(m);
+        return FALSE;
+    }
+    c->adopted = TRUE;
 
     /* File order: the captured frames of our sockets as they came; a logged packet the capture
      * missed right after the frame of the last logged packet before it. */
@@ -1505,6 +1513,7 @@ void tp_capture_adopt(struct tp_capture *c, struct rpt_result *r)
     g_ptr_array_unref(before);
     g_free(map);
     g_free(m);
+    return TRUE;
 }
 
 /* ---- the file ------------------------------------------------------------------------------ */
@@ -1538,10 +1547,73 @@ static void ip16(const struct sl_addr *a, guint8 out[16])
     }
 }
 
+/* Where each TCP stream of the file stands, so that a rebuilt segment continues it: the
+ * captured ISNs (fixed ones when the capture saw none of the connection), and the stream bytes
+ * and FINs gone by so far in file order. Indexed by direction. */
+struct tcp_track {
+    guint32 isn[2];
+    guint64 end[2];
+    guint32 fin[2];
+};
+
+static void tcp_track_init(struct tcp_track *t, const struct flow *fl)
+{
+    memset(t, 0, sizeof(*t));
+    t->isn[RPT_OUT] = fl->isn_ok[RPT_OUT] ? fl->isn[RPT_OUT] : 0x10000000u;
+    t->isn[RPT_IN] = fl->isn_ok[RPT_IN] ? fl->isn[RPT_IN] : 0x20000000u;
+}
+
+/* A captured segment moves the stream on. */
+static void tcp_track_frame(struct tcp_track *t, const struct pframe *f)
+{
+    if (f->rel_ok && f->pl_wire)
+        t->end[f->dir] = MAX(t->end[f->dir], (guint64)f->rel + f->pl_wire);
+    if (f->tcp_flags & TCP_FIN)
+        t->fin[f->dir] = 1;
+}
+
+/* Sequence, acknowledgement and flags of a rebuilt segment; moves the stream on. */
+static void tcp_track_next(struct tcp_track *t, const struct rpt_packet *p, guint32 off,
+                           guint32 *seq, guint32 *ack, guint8 *flags)
+{
+    const int d = p->dir, o = 1 - p->dir;
+    gsize n = 0;
+    *seq = t->isn[d] + 1 + (guint32)t->end[d] + t->fin[d];
+    *ack = t->isn[o] + 1 + (guint32)t->end[o] + t->fin[o];
+    *flags = TCP_ACK;
+    switch (p->kind) {
+    case RPT_PKT_TCP_SYN:
+        *seq = t->isn[d];
+        *ack = 0;
+        *flags = TCP_SYN;
+        break;
+    case RPT_PKT_TCP_SYNACK:
+        *seq = t->isn[d];
+        *flags = TCP_SYN | TCP_ACK;
+        break;
+    case RPT_PKT_TCP_FIN:
+        *flags = TCP_FIN | TCP_ACK;
+        t->fin[d] = 1;
+        break;
+    case RPT_PKT_TCP_RST:
+        *flags = TCP_RST | TCP_ACK;
+        break;
+    case RPT_PKT_TCP_ACK:
+        break;
+    default:
+        wire_of(p, &n);
+        *seq = t->isn[d] + 1 + off;
+        *flags = TCP_PSH | TCP_ACK;
+        t->end[d] = MAX(t->end[d], (guint64)off + n);
+        break;
+    }
+}
+
 /* The IP packet (LINKTYPE_RAW) of a logged packet the capture missed, with valid checksums and,
  * on TCP, the sequence numbers of the captured stream it belongs to. buf holds
  * RPT_PCAPNG_SNAPLEN bytes. */
-static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *it, guint8 *buf)
+static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *it,
+                            struct tcp_track *track, guint8 *buf)
 {
     const struct rpt_packet *p = it->p;
     const gboolean v4 = p->src.family != SL_AF_IPV6 && p->dst.family != SL_AF_IPV6;
@@ -1612,36 +1684,9 @@ static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *i
         sl_put_u32(l4 + 4, 0);
         sl_put_u16(l4 + 2, csum_fold(csum_add(v4 ? 0 : pseudo, l4, l4len)));
     } else if (tcp) {
-        const struct flow *fl = it->fl;
-        const int d = p->dir, o = 1 - p->dir;
-        guint32 seq = fl && fl->isn_ok[d] ? fl->isn[d] + 1 : 1;
-        guint32 ack = fl && fl->isn_ok[o] ? fl->isn[o] + 1 : 0;
-        guint8 flags = TCP_ACK;
-        switch (p->kind) {
-        case RPT_PKT_TCP_SYN:
-            seq -= 1;
-            ack = 0;
-            flags = TCP_SYN;
-            break;
-        case RPT_PKT_TCP_SYNACK:
-            seq -= 1;
-            flags = TCP_SYN | TCP_ACK;
-            break;
-        case RPT_PKT_TCP_FIN:
-            seq += fl ? fl->logged[d] : 0;
-            flags = TCP_FIN | TCP_ACK;
-            break;
-        case RPT_PKT_TCP_RST:
-            seq += fl ? fl->logged[d] : 0;
-            flags = TCP_RST | TCP_ACK;
-            break;
-        case RPT_PKT_TCP_ACK:
-            break;
-        default:
-            seq += it->off;
-            flags = TCP_PSH | TCP_ACK;
-            break;
-        }
+        guint32 seq = 0, ack = 0;
+        guint8 flags = 0;
+        tcp_track_next(track, p, it->off, &seq, &ack, &flags);
         sl_put_u16(l4, p->src.port);
         sl_put_u16(l4 + 2, p->dst.port);
         sl_put_u32(l4 + 4, seq);
@@ -1827,6 +1872,9 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
     rpt_pcapng_add_secrets(w, r->keylog);
     int live = rpt_pcapng_add_interface(w, c->linktype, TP_CAPTURE_SNAPLEN, c->device);
     int rebuilt = -1, rebuilt_raw = -1;
+    struct tcp_track *track = g_new0(struct tcp_track, MAX(c->flows->len, 1));
+    for (guint k = 0; k < c->flows->len; k++)
+        tcp_track_init(&track[k], &g_array_index(c->flows, struct flow, k));
     guint8 *buf = g_malloc(RPT_PCAPNG_SNAPLEN + LINK_HEADER_MAX);
     gint64 last_t = 0;
     for (guint i = 0; i < c->out->len; i++) {
@@ -1836,6 +1884,8 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
         enum rpt_pcapng_dir dir = p->dir == RPT_IN ? RPT_PCAPNG_DIR_IN : RPT_PCAPNG_DIR_OUT;
         gboolean ok;
         if (it->f) {
+            if (it->f->flow >= 0 && it->f->proto == PROTO_TCP)
+                tcp_track_frame(&track[it->f->flow], it->f);
             last_t = it->f->raw->t_us;
             ok = rpt_pcapng_add_packet_dir(w, live, last_t, it->f->raw->data, it->f->raw->caplen,
                                            it->f->raw->origlen, text, dir);
@@ -1852,7 +1902,10 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
                                  : rpt_pcapng_add_interface(w, RPT_LINKTYPE_RAW, RPT_PCAPNG_SNAPLEN,
                                                             "turnprobe");
             hl = MAX(hl, 0);
-            size_t len = (size_t)hl + build_rebuilt(c, it, buf + hl);
+            struct tcp_track none;
+            memset(&none, 0, sizeof(none));
+            size_t len = (size_t)hl +
+                         build_rebuilt(c, it, it->flow >= 0 ? &track[it->flow] : &none, buf + hl);
             /* In file order: its logged time may be a little before the frame it follows. */
             last_t = MAX(last_t, p->t_us);
             ok = rpt_pcapng_add_packet_dir(w, *iface, last_t, buf, (guint32)len, (guint32)len, text,
@@ -1863,6 +1916,7 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
             break;
     }
     g_free(buf);
+    g_free(track);
     return rpt_pcapng_close(w, err);
 }
 

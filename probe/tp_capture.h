@@ -54,8 +54,10 @@ void tp_capture_stop(struct tp_capture *c);
  * packets of their own, records that share a segment become one packet, and logged packets the
  * capture missed stay, to be written as rebuilt frames. Frames of other sockets (other clients
  * of a server on this host, libnice's agents) are left out. Call after tp_capture_stop and
- * before any report is written; call once. */
-void tp_capture_adopt(struct tp_capture *c, struct rpt_result *r);
+ * before any report is written; call once. FALSE with *err, r untouched, when the capture saw
+ * none of r's packets (another route, a port from SRV that the filter did not name): the self
+ * capture is the better file then. */
+gboolean tp_capture_adopt(struct tp_capture *c, struct rpt_result *r, GError **err);
 
 /* Writes the pcapng: the captured frames as libpcap gave them (link type, checksums left to
  * the NIC, fragments), each commented from r's packet; the rebuilt ones on a second interface

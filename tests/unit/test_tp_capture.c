@@ -157,6 +157,8 @@ static void test_adopt(void)
     guint r1 = logged(r, RPT_PKT_STUN, RPT_OUT, RPT_TCP, CLIENT_TCP, R1, "allocate", "R1")->n;
     guint r2 = logged(r, RPT_PKT_STUN, RPT_OUT, RPT_TCP, CLIENT_TCP, R2, "allocate", "R2")->n;
     guint r3 = logged(r, RPT_PKT_STUN, RPT_IN, RPT_TCP, CLIENT_TCP, R3, "allocate", "R3")->n;
+    /* A record the capture missed: rebuilt where the captured stream stands. */
+    logged(r, RPT_PKT_STUN, RPT_IN, RPT_TCP, CLIENT_TCP, "late", "allocate", "R4");
     static const guint8 tid[12] = {0};
     struct rpt_txn *t1 = rpt_txn_add(s, "binding", "client", 1, tid);
     g_array_append_val(t1->req_pkts, p1);
@@ -213,7 +215,8 @@ static void test_adopt(void)
     GError *err = NULL;
     struct tp_capture *c = tp_capture_load(in, &err);
     g_assert_no_error(err);
-    tp_capture_adopt(c, r);
+    g_assert_true(tp_capture_adopt(c, r, &err));
+    g_assert_no_error(err);
 
     static const char *const want[] = {"A",
                                        "B",
@@ -227,6 +230,7 @@ static void test_adopt(void)
                                        "R1 + R2",
                                        "TCP segment, 8 bytes",
                                        "R3",
+                                       "R4",
                                        "TCP ACK"};
     g_assert_cmpuint(r->packets->len, ==, G_N_ELEMENTS(want));
     for (guint i = 0; i < r->packets->len; i++) {
@@ -256,7 +260,7 @@ static void test_adopt(void)
     const guint8 *d = g_bytes_get_data(rpt_packet_get(r, 10)->payload, &n);
     g_assert_cmpmem(d, n, both, strlen(both));
     g_assert_nonnull(strstr(rpt_packet_get(r, 11)->note, "first bytes of \"R3\""));
-    g_assert_cmpint(rpt_packet_get(r, 13)->kind, ==, RPT_PKT_TCP_ACK);
+    g_assert_cmpint(rpt_packet_get(r, 14)->kind, ==, RPT_PKT_TCP_ACK);
     /* The later fragment goes with its datagram. */
     const struct rpt_packet *frag = rpt_packet_get(r, 6);
     g_assert_cmpstr(frag->note, ==, "the rest of #5");
@@ -277,6 +281,15 @@ static void test_adopt(void)
     int rc = pcap_next_ex(pc, &h, &data);
     for (; rc == 1; rc = pcap_next_ex(pc, &h, &data)) {
         count++;
+        if (count == 13) {
+            /* R4 continues the server's stream after R3 and acknowledges R1 and R2. */
+            const guint8 *tcph = data + ETH + 20;
+            g_assert_cmpuint(sl_get_u16(tcph), ==, SERVER);
+            g_assert_cmpuint(sl_get_u32(tcph + 4), ==, ISN_S + 1 + strlen(R3));
+            g_assert_cmpuint(sl_get_u32(tcph + 8), ==, ISN_C + 1 + strlen(R1) + strlen(R2));
+            g_assert_cmphex(tcph[13], ==, F_PSH | F_ACK);
+            g_assert_cmpmem(tcph + 20, h->caplen - ETH - 40, "late", 4);
+        }
         if (count != 3)
             continue;
         g_assert_cmphex(sl_get_u16(data + 12), ==, 0x0800);
