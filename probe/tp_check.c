@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "chk.h"
+#include "chk_nice.h"
 #include "rpt_html.h"
 #include "rpt_json.h"
 #include "rpt_md.h"
@@ -329,7 +330,7 @@ static void skip_live(struct rpt_session *s, const char *why)
 /* Checks one target: settings, DNS, then the checklist against each address it resolves
  * to, one session per address. The addresses share what is left of the run's time. */
 static void check_target(struct rpt_result *r, struct chk_config *base, const struct target *t,
-                         const struct check_opts *o, guint targets_left)
+                         const struct check_opts *o, guint targets_left, gboolean gather)
 {
     if (t->error) {
         struct rpt_session *s = new_session(r, t, t->text);
@@ -404,6 +405,13 @@ static void check_target(struct rpt_result *r, struct chk_config *base, const st
         cfg.deadline_us = g_get_monotonic_time() + MAX(left / (gint64)(n - i), 0);
         cfg.server = &pl->addr;
         chk_check_run(&cfg, r, s, &interrupted);
+        /* For iceServers input, what a browser's ICE agent gathers from this URL, as the
+         * WebRTC samples' "Trickle ICE" page shows it: once per URL, from its first address. */
+        if (gather && i == 0 && !interrupted && g_get_monotonic_time() < target_deadline) {
+            cfg.deadline_us = target_deadline;
+            json_object_set_object_member(s->facts, "gathering",
+                                          chk_nice_gather(&cfg, &interrupted));
+        }
         tp_proxy_check_tls(&cfg, s);
         if (interrupted)
             break;
@@ -434,6 +442,50 @@ static void check_target(struct rpt_result *r, struct chk_config *base, const st
     g_array_unref(places);
     g_free(why);
     g_strfreev(only);
+}
+
+static void print_obtained(FILE *out, JsonObject *obtained, const char *type)
+{
+    JsonObject *t = obtained && json_object_has_member(obtained, type)
+                        ? json_object_get_object_member(obtained, type)
+                        : NULL;
+    if (t)
+        fprintf(out, "  %-5s %2" G_GINT64_FORMAT " in %6.1f ms", type,
+                json_object_get_int_member(t, "count"),
+                json_object_get_double_member(t, "first_ms"));
+    else
+        fprintf(out, "  %-5s  -           ", type);
+}
+
+/* The gathering view of --ice-servers: which candidate types each URL gave, how fast, and
+ * why the others did not come. */
+static void print_gathering(FILE *out, const struct rpt_result *r)
+{
+    gboolean any = FALSE;
+    for (guint i = 0; i < r->sessions->len; i++) {
+        const struct rpt_session *s = g_ptr_array_index(r->sessions, i);
+        if (!json_object_has_member(s->facts, "gathering"))
+            continue;
+        if (!any)
+            fprintf(out, "\nCandidates a browser would gather (one libnice agent per URL, like "
+                         "the \"Trickle ICE\" page):\n");
+        any = TRUE;
+        JsonObject *g = json_object_get_object_member(s->facts, "gathering");
+        JsonObject *ob = json_object_has_member(g, "obtained")
+                             ? json_object_get_object_member(g, "obtained") : NULL;
+        fprintf(out, "  %s\n  ", s->target.uri ? s->target.uri : s->name);
+        print_obtained(out, ob, "host");
+        print_obtained(out, ob, "srflx");
+        print_obtained(out, ob, "relay");
+        fputc('\n', out);
+        JsonArray *failed = json_object_has_member(g, "failed")
+                                ? json_object_get_array_member(g, "failed") : NULL;
+        for (guint k = 0; failed && k < json_array_get_length(failed); k++) {
+            JsonObject *f = json_array_get_object_element(failed, k);
+            fprintf(out, "    no %s: %s\n", json_object_get_string_member_with_default(f, "type", "?"),
+                    json_object_get_string_member_with_default(f, "why", "?"));
+        }
+    }
 }
 
 int tp_cmd_check(int argc, char **argv)
@@ -689,13 +741,19 @@ int tp_cmd_check(int argc, char **argv)
     r = rpt_result_new("check", TP_VERSION);
     for (guint i = 0; i < targets->len && !interrupted; i++) {
         struct target *t = g_ptr_array_index(targets, i);
-        check_target(r, &cfg, t, &o, targets->len - i);
+        check_target(r, &cfg, t, &o, targets->len - i, o.ice_servers != NULL);
     }
     r->duration_ms = (double)(g_get_real_time() - r->start_us) / 1000.0;
     /* Before any report: the packets become the captured frames, numbered as in the file. */
     if (cap) {
         tp_capture_stop(cap);
-        tp_capture_adopt(cap, r);
+        if (!tp_capture_adopt(cap, r, &err)) {
+            fprintf(stderr, "turnprobe check: %s: the pcapng is rebuilt from turnprobe's own "
+                            "packet log instead\n", err->message);
+            g_clear_error(&err);
+            tp_capture_free(cap);
+            cap = NULL;
+        }
     }
     g_source_remove(sig);
     g_source_remove(sigterm);
@@ -751,6 +809,7 @@ int tp_cmd_check(int argc, char **argv)
         } else {
             struct rpt_text_opts to = {want_color(o.color), TRUE, o.verbose};
             rpt_text_write(r, stdout, &to);
+            print_gathering(stdout, r);
             if (o.pcap && capture != TP_CAPTURE_OFF)
                 tp_capture_print_hint(stdout, cap, r, o.pcap);
         }
