@@ -611,11 +611,13 @@ def stream_endless_indications(conn):
         pass
 
 
-def spray_endless_indications(sock, addr):
-    """The UDP form: one indication per datagram to the client's address, without end."""
+def spray_endless_indications(sock, addr, seconds=60):
+    """The UDP form: one indication per datagram to the client's address, without end (or for
+    a minute: nothing tells a UDP sender that the client has gone)."""
     msgs = indications(4096)
+    stop = time.monotonic() + seconds
     try:
-        while True:
+        while time.monotonic() < stop:
             for m in msgs:
                 sock.sendto(m, addr)
     except OSError:
@@ -697,6 +699,8 @@ def main():
     ap.add_argument("--realm", default="example.org")
     ap.add_argument("--password", default="secret")
     ap.add_argument("--seed", type=int, default=8489)
+    ap.add_argument("--max-seconds", type=float, default=300,
+                    help="exit after this long, should the test that started it be killed")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="log every request and the answer on standard error")
     ap.add_argument("--selftest", action="store_true",
@@ -728,8 +732,7 @@ def main():
         t.start()
     print("ready", flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        time.sleep(args.max_seconds)
     except KeyboardInterrupt:
         pass
 
