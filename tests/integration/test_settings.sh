@@ -367,6 +367,13 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert [s["verdict"] for s in d["sessions"]] == ["pass", "warn", "warn"], [s["verdict"] for s in d["sessions"]]
 assert d["verdict"] == "warn"
+# The gathering view: a browser's agent gets a relay candidate from each turn: URL, none from
+# the stun: URL, and a host candidate everywhere.
+g = [s["facts"]["gathering"] for s in d["sessions"]]
+assert "relay" not in g[0]["obtained"] and "host" in g[0]["obtained"], g[0]
+for k in (1, 2):
+    assert g[k]["obtained"]["relay"]["count"] >= 1, g[k]
+    assert g[k]["obtained"]["relay"]["first_ms"] < 5000, g[k]
 EOF
   ;;
 
