@@ -286,10 +286,19 @@ out:
     return rc;
 }
 
+/* OpaqueString(s) when s is a valid one; else s as it is (an empty realm, or one with control
+ * characters, still makes the key its server computes from the raw bytes, as RFC 5389 servers
+ * such as coturn do). For ASCII without controls both are the same. */
+static const char *prepared_or(const char *s, char *buf, size_t n)
+{
+    return sl_auth_opaque_string(s, buf, n) == SL_OK ? buf : s;
+}
+
 int sl_auth_long_term_key(const char *username, const char *realm, const char *password,
                           enum sl_pwalg alg, uint8_t *key, size_t *keylen)
 {
     char prepared[1024];
+    char prep_realm[SL_MAX_TEXT * 2 + 8];
     const EVP_MD *md = alg == SL_PWALG_SHA256 ? EVP_sha256() : alg == SL_PWALG_MD5 ? EVP_md5() : NULL;
     if (!md)
         return SL_EINVAL;
@@ -297,16 +306,21 @@ int sl_auth_long_term_key(const char *username, const char *realm, const char *p
     if (rc != SL_OK)
         return rc;
     /* RFC 8489 §9.2.2: key = MD5(username ":" OpaqueString(realm) ":" OpaqueString(password)),
-     * or SHA-256 of the same with PASSWORD-ALGORITHM SHA-256. */
-    rc = digest3(md, username, realm, prepared, key, keylen);
+     * or SHA-256 of the same with PASSWORD-ALGORITHM SHA-256. The username is used as it is:
+     * it was prepared (UsernameCasePreserved) when the credential was made. */
+    rc = digest3(md, username, prepared_or(realm, prep_realm, sizeof(prep_realm)), prepared, key,
+                 keylen);
     OPENSSL_cleanse(prepared, sizeof(prepared));
     return rc;
 }
 
 int sl_auth_userhash(const char *username, const char *realm, uint8_t out[32])
 {
+    /* RFC 8489 §14.4: USERHASH = SHA-256(OpaqueString(username) ":" OpaqueString(realm)). */
+    char pu[SL_MAX_USERNAME * 2 + 8], pr[SL_MAX_TEXT * 2 + 8];
     size_t len = 0;
-    return digest3(EVP_sha256(), username, realm, NULL, out, &len);
+    return digest3(EVP_sha256(), prepared_or(username, pu, sizeof(pu)),
+                   prepared_or(realm, pr, sizeof(pr)), NULL, out, &len);
 }
 
 /* The header with its length field replaced, as the integrity and fingerprint rules demand. */

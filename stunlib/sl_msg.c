@@ -239,11 +239,6 @@ int sl_msg_decode(struct sl_msg *m, const uint8_t *buf, size_t len, unsigned fla
         }
         if (m->nattrs == SL_MAX_ATTRS)
             return fail(m, SL_ETOOMANY, type, off, alen, left);
-        /* struct sl_attr keeps a 16-bit offset: an attribute that starts past 65535 (possible
-         * only in a message of nearly 64 KiB, over TCP) cannot be indexed, so refuse the message
-         * rather than point the getters at the wrong bytes. */
-        if (off > UINT16_MAX)
-            return fail(m, SL_ETOOMANY, type, off, alen, left);
 
         int err = check_attr(type, buf + off + 4, alen);
         if (err != SL_OK)
@@ -252,7 +247,7 @@ int sl_msg_decode(struct sl_msg *m, const uint8_t *buf, size_t len, unsigned fla
         struct sl_attr *a = &m->attrs[m->nattrs];
         a->type = type;
         a->len = alen;
-        a->off = (uint16_t)off;
+        a->off = (uint32_t)off;
         a->ignored = ignored;
         if (!ignored) {
             if (type == SL_ATTR_MESSAGE_INTEGRITY && m->idx_mi < 0) {
@@ -329,11 +324,7 @@ const char *sl_msg_explain(const struct sl_msg *m, int err, char *buf, size_t n)
                  w->off);
         break;
     case SL_ETOOMANY:
-        if (w->off > UINT16_MAX)
-            snprintf(buf, n, "%s at offset %zu starts past the 64 KiB a decoded message indexes",
-                     attr, w->off);
-        else
-            snprintf(buf, n, "more than %d attributes (at offset %zu)", SL_MAX_ATTRS, w->off);
+        snprintf(buf, n, "more than %d attributes (at offset %zu)", SL_MAX_ATTRS, w->off);
         break;
     default:
         snprintf(buf, n, "%s", sl_strerror(err));
@@ -709,8 +700,11 @@ void sl_enc_integrity_sha256(struct sl_enc *e, const uint8_t *key, size_t keylen
     uint8_t mac[32];
     const uint8_t *parts[1] = {e->buf};
     size_t lens[1] = {before};
-    if (sl_auth_hmac_sha256(key, keylen, parts, lens, 1, mac) != SL_OK)
+    if (sl_auth_hmac_sha256(key, keylen, parts, lens, 1, mac) != SL_OK) {
         e->err = SL_ECRYPTO;
+        memset(p, 0, trunc);
+        return;
+    }
     memcpy(p, mac, trunc);
 }
 

@@ -121,7 +121,7 @@ static inline bool sl_attr_required(uint16_t type)
 struct sl_attr {
     uint16_t type;
     uint16_t len;
-    uint16_t off;
+    uint32_t off; /* a message may be 20 + 65532 bytes: offsets go past 16 bits */
     bool ignored; /* after MESSAGE-INTEGRITY in lenient decoding: not to be acted upon */
 };
 
