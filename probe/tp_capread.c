@@ -433,9 +433,16 @@ static gboolean stun_header_at(const guint8 *p, size_t avail)
            sl_get_u32(p + 4) == SL_MAGIC_COOKIE;
 }
 
-/* The stream's first bytes decide how to read it. FALSE: not enough bytes yet. */
+/* The stream's first bytes decide how to read it. FALSE: not enough bytes yet. A TLS record
+ * header is enough on its own (a server's lone 7-byte alert must be read); STUN needs its cookie,
+ * RFC 4571 the cookie after the length. */
 static gboolean decide_mode(struct tcp_dir *d, const guint8 *p, size_t n)
 {
+    if (n >= 5 && p[0] >= 20 && p[0] <= 23 && p[1] == 3 && p[2] <= 4 &&
+        sl_get_u16(p + 3) <= 18432) {
+        d->mode = MODE_TLS;
+        return TRUE;
+    }
     if (n < 10)
         return FALSE;
     if (stun_header_at(p, n)) {
@@ -443,8 +450,6 @@ static gboolean decide_mode(struct tcp_dir *d, const guint8 *p, size_t n)
     } else if (stun_header_at(p + 2, n - 2) &&
                (size_t)sl_get_u16(p) == SL_HDR_LEN + (size_t)sl_get_u16(p + 4)) {
         d->mode = MODE_4571;
-    } else if (p[0] >= 20 && p[0] <= 23 && p[1] == 3 && p[2] <= 4 && sl_get_u16(p + 3) <= 18432) {
-        d->mode = MODE_TLS;
     } else {
         d->mode = d->midstream ? MODE_RESYNC : MODE_OTHER;
     }

@@ -24,7 +24,11 @@ if(NOT TP_ANALYZE_TSHARK OR NOT TP_ANALYZE_EDITCAP)
 endif()
 set(TP_ANALYZE_SCENARIOS ndpi-stun ndpi-tcp-multi ndpi-lru-ipv6 ndpi-dtls-rtp ndpi-classic
     zeek-malformed-error zeek-attr-ffff zeek-ice-testcall arkime pion-raw pion-csv usage
-    truncated split)
+    truncated split synthetic)
+find_program(TP_ANALYZE_OPENSSL openssl)
+if(TP_ANALYZE_OPENSSL)
+  list(APPEND TP_ANALYZE_SCENARIOS tls)
+endif()
 if(TP_ANALYZE_TURNSERVER)
   list(APPEND TP_ANALYZE_SCENARIOS live-healthy live-healthy-tcp live-wrong-password
        live-no-loopback-peers live-tshark)

@@ -334,6 +334,137 @@ live-tshark)
   pcap_covers "$TEST_DIR/lo.pcapng"
   same_diagnosis allocate
   ;;
+synthetic)
+  # Hand-made evidence for what the shared captures lack: a 438 loop, 401 after
+  # MESSAGE-INTEGRITY, an error response without ERROR-CODE, ChannelData lookalikes on a 5-tuple
+  # without ChannelBind, ChannelData on a bound and an unbound channel, a silent server, ICMP.
+  python3 - "$TEST_DIR/syn.pcap" <<'PY'
+import struct, sys
+frames, t = [], [1700000000.0]
+def attr(k, v): return struct.pack('>HH', k, len(v)) + v + b'\0' * ((4 - len(v) % 4) % 4)
+def err(code, why): return attr(0x0009, struct.pack('>HBB', 0, code // 100, code % 100) + why)
+def stun(typ, tid, *attrs):
+    body = b''.join(attrs)
+    return struct.pack('>HHI', typ, len(body), 0x2112A442) + tid + body
+def csum(h):
+    s = sum(struct.unpack('>10H', h))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def ip4(src, dst, proto, l4):
+    h = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0, bytes(src), bytes(dst))
+    return h[:10] + struct.pack('>H', csum(h)) + h[12:] + l4
+def udp(src, sp, dst, dp, pl, dt=0.1):
+    ip = ip4(src, dst, 17, struct.pack('>HHHH', sp, dp, 8 + len(pl), 0) + pl)
+    frames.append((t[0], b'\x02\0\0\0\0\1\x02\0\0\0\0\2\x08\0' + ip)); t[0] += dt
+    return ip
+S = [198, 51, 100, 1]
+MI = attr(0x0008, b'\x11' * 20)
+AUTH = attr(0x0006, b'alice') + attr(0x0014, b'example.org') + attr(0x0015, b'n0nce') + MI
+RT = attr(0x0019, b'\x11\0\0\0')
+def tid(n): return struct.pack('>I', n) + b'tidtidti'
+def txn(c, cp, rq, rs, n, req_attrs, resp_attrs=b''):
+    udp(c, cp, S, 3478, stun(rq, tid(n), req_attrs))
+    if rs: udp(S, 3478, c, cp, stun(rs, tid(n), resp_attrs))
+A = [10, 0, 0, 1]   # 438 on every Refresh
+txn(A, 40001, 0x0003, 0x0103, 1, RT + AUTH, attr(0x0016, b'\0\x01\xe0\x01\xea\x33\xd4\x4b') + MI)
+for n in range(2, 5):
+    txn(A, 40001, 0x0004, 0x0114, n, attr(0x000D, b'\0\0\x02\x58') + AUTH, err(438, b'Stale Nonce') + attr(0x0015, b'n%d' % n))
+B = [10, 0, 0, 2]   # 401 to the authenticated Allocate
+txn(B, 40002, 0x0003, 0x0113, 10, RT, err(401, b'Unauthorized') + attr(0x0014, b'example.org') + attr(0x0015, b'n'))
+txn(B, 40002, 0x0003, 0x0113, 11, RT + AUTH, err(401, b'Unauthorized') + attr(0x0014, b'example.org') + attr(0x0015, b'n'))
+C = [10, 0, 0, 3]   # an error response without ERROR-CODE
+txn(C, 40003, 0x0001, 0x0111, 20, b'', attr(0x8022, b'broken server'))
+D = [10, 0, 0, 4]   # ChannelData lookalikes and no STUN at all
+for i in range(5):
+    udp(D, 40004, S, 3478, struct.pack('>HH', 0x4001, 8) + b'not turn')
+E = [10, 0, 0, 5]   # ChannelBind 0x4001, then ChannelData on it and on unbound 0x4002
+txn(E, 40005, 0x0003, 0x0103, 30, RT + AUTH, attr(0x0016, b'\0\x01\xe0\x01\xea\x33\xd4\x4b') + MI)
+txn(E, 40005, 0x0009, 0x0109, 31, attr(0x000C, b'\x40\x01\0\0') + attr(0x0012, b'\0\x01\x2d\x7a\xe7\x37\xde\x74') + AUTH, MI)
+for i in range(5):
+    udp(E, 40005, S, 3478, struct.pack('>HH', 0x4001, 12) + b'\x80' + b'm' * 11)
+    udp(S, 3478, E, 40005, struct.pack('>HH', 0x4001, 12) + b'\x80' + b'p' * 11)
+    udp(E, 40005, S, 3478, struct.pack('>HH', 0x4002, 12) + b'\x80' + b'x' * 11)
+F = [10, 0, 0, 6]   # a server that never answers (three transmissions)
+for i in range(3):
+    udp(F, 40006, S, 3478, stun(0x0003, tid(40), RT), dt=0.5)
+G = [10, 0, 0, 7]   # ICMP port unreachable quoting the Binding request
+q = udp(G, 40007, S, 3478, stun(0x0001, tid(50)))
+icmp = struct.pack('>BBHI', 3, 3, 0, 0) + q[:28]
+frames.append((t[0], b'\x02\0\0\0\0\1\x02\0\0\0\0\2\x08\0' + ip4(S, G, 1, icmp))); t[0] += 10
+udp([10, 0, 0, 9], 40009, [10, 0, 0, 8], 53, b'\x12\x34' + b'\0' * 10)  # the capture goes on
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for ts, fr in frames:
+        f.write(struct.pack('<IIII', int(ts), int(round((ts % 1) * 1e6)) % 1000000, len(fr), len(fr)) + fr)
+PY
+  analyze 1 "$TEST_DIR/syn.pcap"
+  comments_numbered
+  # tshark calls every ChannelData-looking payload on 3478 STUN; analyze only those on a channel
+  # a ChannelBind bound on that 5-tuple.
+  python3 - "$(tshark_stun "$TEST_DIR/syn.pcap")" "$(commented)" <<'PY' || fail "lookalikes commented, or STUN not"
+import sys
+want, got = (set(map(int, a.split())) for a in sys.argv[1:3])
+lookalikes = set(range(15, 20)) | {26, 29, 32, 35, 38}
+assert want - got == lookalikes, sorted(want - got)
+assert got - want <= {43}, sorted(got - want)  # 43: the ICMP error
+PY
+  sess() { echo "[s for s in S if s['facts']['client'].startswith('10.0.0.$1:')]"; }
+  expect_eq "$(q "diag($(sess 1)[0],'refresh')")" auth-stale-nonce-loop "438 on every Refresh"
+  expect_eq "$(q "diag($(sess 2)[0],'allocate')")" auth-rejected "401 after MESSAGE-INTEGRITY"
+  expect_eq "$(q "diag($(sess 3)[0],'binding')")" not-stun "error response without ERROR-CODE"
+  q "step($(sess 3)[0],'binding')['summary']" | grep -q "without ERROR-CODE" || fail "malformed response not explained"
+  expect_eq "$(q "len($(sess 4))")" 0 "ChannelData lookalikes without ChannelBind"
+  expect_eq "$(q "facts($(sess 5)[0])['traffic']['channeldata']['out'], facts($(sess 5)[0])['traffic']['channeldata']['in']")" "(5, 5)" "ChannelData on the bound channel only"
+  expect_eq "$(q "status($(sess 5)[0],'channel')")" pass "channel"
+  expect_eq "$(q "[diag(x,'allocate') for x in $(sess 6)] + [len(t['requests']) for x in $(sess 6) for t in txns(x)]")" "['no-response', 3]" "a silent server"
+  expect_eq "$(q "diag($(sess 7)[0],'binding')")" port-unreachable "ICMP port unreachable"
+  expect_eq "$(q "len(S)")" 6 "sessions"
+  ;;
+tls)
+  # TURN over TLS (openssl s_server and s_client, captured on lo), told from other TLS by its
+  # ALPN stun.turn (RFC 7443) since the ports here are random: reported as encrypted TURN with
+  # its SNI and ALPN; a client that demands TLS 1.3 from a server limited to TLS 1.2 ends in a
+  # fatal alert; TLS without that ALPN on another port (HTTPS, say) is not TURN at all.
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TEST_DIR/k.pem" -out "$TEST_DIR/c.pem" \
+    -days 2 -subj /CN=turn.example.org >/dev/null 2>&1
+  P1=$(free_port tcp)
+  P2=$(free_port tcp)
+  P3=$(free_port tcp)
+  tshark -i lo -w "$TEST_DIR/tls.pcapng" -f "tcp port $P1 or tcp port $P2 or tcp port $P3" \
+    >"$TEST_DIR/tshark.log" 2>&1 &
+  TSHARK=$!
+  PIDS+=("$TSHARK")
+  for _ in $(seq 1 100); do grep -q "Capturing on" "$TEST_DIR/tshark.log" && break; sleep 0.1; done
+  sleep 0.3
+  for p in "$P1" "$P2" "$P3"; do
+    extra=()
+    [ "$p" = "$P2" ] && extra=(-tls1_2)
+    openssl s_server -accept "$p" -cert "$TEST_DIR/c.pem" -key "$TEST_DIR/k.pem" -naccept 1 \
+      -quiet "${extra[@]}" >"$TEST_DIR/srv$p.log" 2>&1 &
+    PIDS+=($!)
+  done
+  for p in "$P1" "$P2" "$P3"; do
+    for _ in $(seq 1 50); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.1; done
+  done
+  client() { (echo hello; sleep 0.5) | openssl s_client -connect "127.0.0.1:$1" -servername turn.example.org -quiet "${@:2}" >/dev/null 2>&1 || true; }
+  client "$P1" -alpn stun.turn
+  client "$P2" -alpn stun.turn -tls1_3
+  client "$P3" -alpn http/1.1
+  sleep 0.5
+  kill -INT "$TSHARK"
+  wait "$TSHARK" || true
+  analyze 1 "$TEST_DIR/tls.pcapng"
+  comments_numbered
+  expect_eq "$(q "sorted(s['target']['port'] for s in S)")" "$(python3 -c "print(sorted([$P1, $P2]))")" "TLS sessions"
+  expect_eq "$(q "[s['target']['transport'] for s in S]")" "['tls', 'tls']" "transport"
+  G="[s for s in S if s['target']['port']==$P1][0]"
+  expect_eq "$(q "status($G,'tls'), step($G,'tls')['details']['sni'], step($G,'tls')['details']['alpn_offered']")" \
+    "('pass', 'turn.example.org', 'stun.turn')" "TURN over TLS with ALPN stun.turn"
+  q "step($G,'tls')['summary']" | grep -q "encrypted TURN" || fail "not called encrypted TURN"
+  B="[s for s in S if s['target']['port']==$P2][0]"
+  expect_eq "$(q "diag($B,'tls')")" tls-handshake-failed "refused handshake"
+  q "step($B,'tls')['summary']" | grep -q "protocol_version" || fail "the alert is not named"
+  ;;
 *) fail "unknown scenario $SCENARIO" ;;
 esac
 echo "ok $SCENARIO"
