@@ -67,7 +67,16 @@ void chk_binding_judge(const struct rpt_result *r, struct rpt_session *s)
     } else {
         const char *diag = chk_txn_diagnosis(t, "binding");
         char *sum = chk_txn_explain(t);
-        chk_verdict(s, st, RPT_FAIL, diag, sum, NULL);
+        char *hint = NULL;
+        if (t->outcome == RPT_TXN_CLOSED && g_strcmp0(s->target.transport, "tcp") == 0)
+            /* A TLS-only port closes a plain TURN connection (coturn does, with --no-tcp). */
+            hint = g_strdup_printf("The server closed the TCP connection without answering: a "
+                                   "port that speaks only TLS does that to plain TURN. Try "
+                                   "turns:%s:%u; otherwise check that the server accepts TURN "
+                                   "over TCP on this port (coturn: no-tcp).",
+                                   s->target.host ? s->target.host : "HOST", s->target.port);
+        chk_verdict(s, st, RPT_FAIL, diag, sum, hint);
+        g_free(hint);
         g_free(sum);
     }
     json_object_set_int_member(st->details, "transmissions", t->req_pkts->len);

@@ -650,13 +650,6 @@ static gboolean nice_stopped(const struct chk_ctx *ctx)
     return ctx->interrupted || (ctx->stop && *ctx->stop);
 }
 
-/* The tls step failed: the tunnel was never trusted, whatever libnice would make of it. */
-static gboolean tls_refused(const struct rpt_session *s)
-{
-    const struct rpt_step *tls = rpt_step_find(s, "tls");
-    return tls && tls->status == RPT_FAIL;
-}
-
 void chk_nice_run(struct chk_run *run)
 {
     struct chk_ctx *ctx = &run->ctx;
@@ -684,9 +677,14 @@ void chk_nice_run(struct chk_run *run)
         not_run = "no TURN credentials";
     else if (cfg->uri.secure && cfg->uri.transport == SL_URI_UDP)
         not_run = "libnice has no TURN over DTLS (only UDP, TCP and TLS)";
-    else if (cfg->uri.secure && !cfg->insecure && tls_refused(ctx->s))
-        not_run = "the tls step refused the server's certificate, and libnice does not check "
-                  "certificates: it would connect where a browser refuses (--insecure runs it)";
+    else if (cfg->uri.secure)
+        /* libnice 0.1.21 wraps a TURN-TLS relay in TLS only in its Google and MS-OC modes; in
+         * RFC 5245 mode it speaks plain TCP to the TLS port, credentials in clear. A server
+         * that tells TLS from plain per connection (coturn) then answers, which proves nothing
+         * about TLS, and a TLS-only server fails it. */
+        not_run = "libnice (0.1.21) speaks plain TCP where TURN over TLS is asked in RFC 5245 "
+                  "mode, which would send the credentials in clear to the TLS port: the tls step "
+                  "and turnprobe's own checks cover turns:";
     else if (nice_stopped(ctx))
         not_run = "interrupted";
     else if (now >= ctx->deadline)
@@ -1111,8 +1109,9 @@ JsonObject *chk_nice_gather(const struct chk_config *cfg, volatile gboolean *int
         why = "a turn: URL needs a username and a credential";
     else if (cfg->uri.secure && cfg->uri.transport == SL_URI_UDP)
         why = "libnice cannot use TURN or STUN over DTLS";
-    else if (!cfg->uri.turn && cfg->uri.secure)
-        why = "libnice cannot use STUN over TLS (stuns:)";
+    else if (cfg->uri.secure)
+        why = "libnice (0.1.21) speaks plain TCP where TLS is asked in RFC 5245 mode (it would "
+              "send the credentials in clear), so no browser-like gathering from turns:/stuns:";
     else if (now >= ctx.deadline || (interrupted && *interrupted))
         why = "the run's deadline (--timeout) had passed";
     else if (!route_local(cfg->server, &local))

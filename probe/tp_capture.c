@@ -1869,8 +1869,9 @@ gboolean tp_capture_write(const struct tp_capture *c, const struct rpt_result *r
     g_free(appl);
     if (!w)
         return FALSE;
-    rpt_pcapng_add_secrets(w, r->keylog);
+    /* Interface first, then the secrets before any packet: editcap refuses the other order. */
     int live = rpt_pcapng_add_interface(w, c->linktype, TP_CAPTURE_SNAPLEN, c->device);
+    rpt_pcapng_add_secrets(w, r->keylog);
     int rebuilt = -1, rebuilt_raw = -1;
     struct tcp_track *track = g_new0(struct tcp_track, MAX(c->flows->len, 1));
     for (guint k = 0; k < c->flows->len; k++)

@@ -803,11 +803,13 @@ gboolean rpt_pcapng_write(const struct rpt_result *r, const char *path, GError *
     g_free(appl);
     if (!w)
         return FALSE;
-    /* The secrets first: Wireshark only applies a DSB to the packets that follow it. */
-    rpt_pcapng_add_secrets(w, r->keylog);
     /* Say what these frames are: a reader must not take them for a capture off the wire. */
     int iface = iface_add(w, RPT_LINKTYPE_RAW, RPT_PCAPNG_SNAPLEN, "turnprobe",
                           "frames rebuilt from turnprobe's own packet log, not captured");
+    /* The secrets before any packet (Wireshark applies a DSB to the packets that follow it),
+     * but after the interface: editcap refuses a DSB that comes first, as Wireshark's own
+     * writer never puts it there. */
+    rpt_pcapng_add_secrets(w, r->keylog);
 
     struct synth s;
     s.conns = g_array_new(FALSE, FALSE, sizeof(struct tcp_conn));
