@@ -763,6 +763,21 @@ int tp_cmd_check(int argc, char **argv)
         rpt_redact(r);
     /* The capture is written whatever the outcome: a failed or interrupted check is exactly
      * when it matters. */
+    if (o.pcap && capture != TP_CAPTURE_OFF) {
+        g_free(r->capture_file);
+        r->capture_file = g_path_get_basename(o.pcap);
+        if (!cap) {
+            /* The rebuilt capture's own comment says how to look at it, and that the run was
+             * cut short when it was (a live capture writes the same from tp_capture). */
+            char *how = tp_capture_howto(r, r->capture_file);
+            g_free(r->capture_note);
+            r->capture_note = g_strdup_printf("%s%s%s", interrupted ? "the run was interrupted "
+                                                                      "(Ctrl-C): the packets "
+                                                                      "so far\n" : "",
+                                              *how ? "to look at it: " : "", how);
+            g_free(how);
+        }
+    }
     if (o.pcap && capture != TP_CAPTURE_OFF &&
         !(cap ? tp_capture_write(cap, r, o.pcap, interrupted, &err)
               : rpt_pcapng_write(r, o.pcap, &err))) {

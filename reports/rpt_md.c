@@ -314,7 +314,8 @@ static void wireshark(GString *o, const struct rpt_result *r, guint si,
     gboolean decode_as = port && (secure || port != 3478);
     char *capture = r->inputs && r->inputs->len
                         ? g_shell_quote(g_ptr_array_index(r->inputs, 0))
-                        : g_strdup("CAPTURE.pcapng");
+                    : r->capture_file ? g_shell_quote(r->capture_file)
+                                      : g_strdup("CAPTURE.pcapng");
     if (decode_as) {
         const char *table = secure ? (strcmp(tp, "tls") == 0 ? "tls" : "dtls") : l4;
         if (secure)

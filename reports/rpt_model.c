@@ -111,6 +111,8 @@ void rpt_result_free(struct rpt_result *r)
     g_ptr_array_unref(r->sessions);
     g_ptr_array_unref(r->packets);
     g_ptr_array_unref(r->inputs);
+    g_free(r->capture_file);
+    g_free(r->capture_note);
     if (r->keylog) {
         memset(r->keylog, 0, strlen(r->keylog));
         g_free(r->keylog);

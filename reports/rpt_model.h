@@ -129,6 +129,8 @@ struct rpt_result {
     GPtrArray *packets;  /* struct rpt_packet*, index n-1 */
     GPtrArray *inputs;   /* analyze: capture file names (char*) */
     char *keylog;        /* TLS secrets in NSS key log format, for the pcapng DSB; may be NULL */
+    char *capture_file;  /* the pcapng this run writes (--pcap), for "see it in Wireshark" */
+    char *capture_note;  /* more lines for the capture's own comment (how to look, interrupted) */
 };
 
 struct rpt_result *rpt_result_new(const char *command, const char *version);

@@ -470,6 +470,8 @@ char *rpt_pcapng_run_comment(const struct rpt_result *r)
                 g_string_append_printf(s, ": %s", f->message);
         }
     }
+    if (r->capture_note && *r->capture_note)
+        g_string_append_printf(s, "\n%s", r->capture_note);
     return g_string_free(s, FALSE);
 }
 
