@@ -74,8 +74,8 @@ SESSIONS=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(le
 echo "turnprobe: $SESSIONS sessions; tshark: $(wc -l <"$WORK/tshark.out") STUN/ChannelData frames listed"
 awk -v tpw="$TPW" -v tsw="$TSW" -v tpc="$TPC" -v tsc="$TSC" -v rss="$RSS" -v b="$BYTES" 'BEGIN {
   rw = tsw / tpw; rc = tsc / tpc; mbs = b / 1e6 / tpw; mb = rss / 1024
-  printf "speed-up over tshark: %.1fx wall, %.1fx cpu   (target >= 20x: %s)\n", rw, rc, rw >= 20 ? "met" : "MISSED"
-  printf "throughput: %.0f MB/s wall, %.0f MB/s cpu          (target >= 500 MB/s: %s)\n", mbs, b / 1e6 / tpc, mbs >= 500 ? "met" : "MISSED"
-  printf "peak memory: %.1f MB                            (target < 100 MB: %s)\n", mb, mb < 100 ? "met" : "MISSED"
+  printf "speed-up over tshark: %.1fx wall, %.1fx cpu   (target >= 20x: %s)\n", rw, rc, (rw >= 20) ? "met" : "MISSED"
+  printf "throughput: %.0f MB/s wall, %.0f MB/s cpu          (target >= 500 MB/s: %s)\n", mbs, b / 1e6 / tpc, (mbs >= 500) ? "met" : "MISSED"
+  printf "peak memory: %.1f MB                            (target < 100 MB: %s)\n", mb, (mb < 100) ? "met" : "MISSED"
 }'
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"

@@ -42,6 +42,7 @@ enum {
 
 struct fkey {
     guint8 family, proto;
+    guint8 pad[2];
     guint16 port[2];
     guint8 addr[2][16];
 };
@@ -114,9 +115,76 @@ struct flow {
     gboolean not_turn;      /* TLS that is not TURN: do not look again */
 };
 
+G_STATIC_ASSERT(sizeof(struct fkey) == 40);
+
+/* Flows by 5-tuple, looked up for every record: open addressing with linear probing, keys
+ * compared and hashed a machine word at a time. Flows are never removed while analysing. */
+struct ftab {
+    struct flow **slot;
+    size_t mask, n;
+};
+
+static inline guint64 fkey_word(const struct fkey *k, int i)
+{
+    guint64 w;
+    memcpy(&w, (const guint8 *)k + 8 * i, 8);
+    return w;
+}
+
+static inline gboolean fkey_same(const struct fkey *a, const struct fkey *b)
+{
+    guint64 d = 0;
+    for (int i = 0; i < 5; i++)
+        d |= fkey_word(a, i) ^ fkey_word(b, i);
+    return d == 0;
+}
+
+static inline size_t fkey_hash(const struct fkey *k)
+{
+    guint64 h = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 5; i++)
+        h = (h ^ fkey_word(k, i)) * 0xBF58476D1CE4E5B9ull;
+    return (size_t)(h ^ (h >> 31));
+}
+
+static struct flow *ftab_find(const struct ftab *t, const struct fkey *k)
+{
+    if (!t->slot)
+        return NULL;
+    for (size_t i = fkey_hash(k) & t->mask;; i = (i + 1) & t->mask) {
+        struct flow *f = t->slot[i];
+        if (!f || fkey_same(&f->k, k))
+            return f;
+    }
+}
+
+static void ftab_put_slot(struct flow **slot, size_t mask, struct flow *f)
+{
+    size_t i = fkey_hash(&f->k) & mask;
+    while (slot[i])
+        i = (i + 1) & mask;
+    slot[i] = f;
+}
+
+static void ftab_add(struct ftab *t, struct flow *f)
+{
+    if (!t->slot || (t->n + 1) * 2 > t->mask + 1) {
+        size_t cap = t->slot ? (t->mask + 1) * 2 : 256;
+        struct flow **slot = g_new0(struct flow *, cap);
+        for (size_t i = 0; t->slot && i <= t->mask; i++)
+            if (t->slot[i])
+                ftab_put_slot(slot, cap - 1, t->slot[i]);
+        g_free(t->slot);
+        t->slot = slot;
+        t->mask = cap - 1;
+    }
+    ftab_put_slot(t->slot, t->mask, f);
+    t->n++;
+}
+
 struct tp_sessions {
     char *version;
-    GHashTable *flows;
+    struct ftab flows;
     GPtrArray *sess;
     struct flow *last;
     char *input;
@@ -125,22 +193,6 @@ struct tp_sessions {
 };
 
 /* ---- small helpers ------------------------------------------------------------------------- */
-
-/* The key is hashed a word at a time: this runs for every ChannelData record. */
-static guint fkey_hash(gconstpointer k)
-{
-    guint32 w[sizeof(struct fkey) / 4];
-    memcpy(w, k, sizeof(w));
-    guint32 h = 2166136261u;
-    for (size_t i = 0; i < G_N_ELEMENTS(w); i++)
-        h = (h ^ w[i]) * 0x9E3779B1u;
-    return h ^ (h >> 15);
-}
-
-static gboolean fkey_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, sizeof(struct fkey)) == 0;
-}
 
 static guint key16_hash(gconstpointer k)
 {
@@ -246,7 +298,6 @@ struct tp_sessions *tp_sessions_new(const char *version)
              strcmp(rpt_steps[IX_POLICY].id, "policy") == 0);
     struct tp_sessions *ss = g_new0(struct tp_sessions, 1);
     ss->version = g_strdup(version);
-    ss->flows = g_hash_table_new_full(fkey_hash, fkey_equal, NULL, flow_free);
     ss->sess = g_ptr_array_new_with_free_func(sess_free);
     return ss;
 }
@@ -255,7 +306,10 @@ void tp_sessions_free(struct tp_sessions *ss)
 {
     if (!ss)
         return;
-    g_hash_table_unref(ss->flows);
+    for (size_t i = 0; ss->flows.slot && i <= ss->flows.mask; i++)
+        if (ss->flows.slot[i])
+            flow_free(ss->flows.slot[i]);
+    g_free(ss->flows.slot);
     g_ptr_array_unref(ss->sess);
     g_free(ss->version);
     g_free(ss->input);
@@ -294,15 +348,15 @@ static struct flow *flow_find(struct tp_sessions *ss, guint8 proto, const struct
 {
     struct fkey k;
     fkey_make(&k, proto, a, b);
-    if (ss->last && memcmp(&ss->last->k, &k, sizeof(k)) == 0)
+    if (ss->last && fkey_same(&ss->last->k, &k))
         return ss->last;
-    struct flow *f = g_hash_table_lookup(ss->flows, &k);
+    struct flow *f = ftab_find(&ss->flows, &k);
     if (!f && create) {
         f = g_new0(struct flow, 1);
         f->k = k;
         f->client = -1;
         f->txns = g_hash_table_new_full(key16_hash, key16_equal, NULL, txn_free);
-        g_hash_table_insert(ss->flows, &f->k, f);
+        ftab_add(&ss->flows, f);
     }
     if (f)
         ss->last = f;
@@ -1431,11 +1485,10 @@ static void end_pending(struct tp_sessions *ss, gint64 end_us);
 
 static void sweep(struct tp_sessions *ss, gint64 now)
 {
-    GHashTableIter fi;
-    gpointer fv;
-    g_hash_table_iter_init(&fi, ss->flows);
-    while (g_hash_table_iter_next(&fi, NULL, &fv)) {
-        struct flow *f = fv;
+    for (size_t fi = 0; ss->flows.slot && fi <= ss->flows.mask; fi++) {
+        struct flow *f = ss->flows.slot[fi];
+        if (!f)
+            continue;
         GHashTableIter ti;
         gpointer tv;
         g_hash_table_iter_init(&ti, f->txns);
@@ -2140,11 +2193,10 @@ static void judge_session(struct sess *ses, gint64 end_us)
 /* Requests still open when the capture ends. */
 static void end_pending(struct tp_sessions *ss, gint64 end_us)
 {
-    GHashTableIter fi;
-    gpointer fv;
-    g_hash_table_iter_init(&fi, ss->flows);
-    while (g_hash_table_iter_next(&fi, NULL, &fv)) {
-        struct flow *f = fv;
+    for (size_t fi = 0; ss->flows.slot && fi <= ss->flows.mask; fi++) {
+        struct flow *f = ss->flows.slot[fi];
+        if (!f)
+            continue;
         if (!f->sess)
             continue;
         GHashTableIter ti;
