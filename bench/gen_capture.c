@@ -35,6 +35,7 @@ static int64_t now_us = 1700000000LL * 1000000;
 static uint64_t rng = 88172645463325252ull;
 static const uint8_t server_ip[4] = {203, 0, 113, 10};
 static uint8_t key[16];
+static int injected[4]; /* sessions per fail kind, for checking the analysis */
 
 static uint32_t rnd(void)
 {
@@ -249,6 +250,7 @@ static void sess_start(struct sess *s, int id)
     s->tcp = rnd() % 10 == 0;
     uint32_t f = rnd() % 100;
     s->fail = f < 2 ? 1 : f < 4 ? 2 : f < 5 ? 3 : 0;
+    injected[s->fail]++;
     s->ticks = 200 + (int)(rnd() % 400);
     s->seq[0] = rnd();
     s->seq[1] = rnd();
@@ -374,5 +376,8 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "gen_capture: %s: %.1f MB, %d sessions (%d concurrent)\n", argv[1],
             (double)written / 1e6, started, conc);
+    /* One line a script can compare with the analysis. */
+    printf("injected: auth-rejected %d permission-forbidden %d no-response %d healthy %d\n",
+           injected[1], injected[2], injected[3], injected[0]);
     return 0;
 }

@@ -211,8 +211,13 @@ static void fkey_make(struct fkey *k, guint8 proto, const struct sl_addr *a,
     memset(k, 0, sizeof(*k));
     k->family = a->family;
     k->proto = proto;
-    int cmp = memcmp(a->ip, b->ip, 16);
-    gboolean a_first = cmp < 0 || (cmp == 0 && a->port <= b->port);
+    /* Any total order makes the key canonical; native words are cheaper than memcmp. */
+    guint64 x[2], y[2];
+    memcpy(x, a->ip, 16);
+    memcpy(y, b->ip, 16);
+    gboolean a_first = x[0] != y[0]   ? x[0] < y[0]
+                       : x[1] != y[1] ? x[1] < y[1]
+                                      : a->port <= b->port;
     const struct sl_addr *lo = a_first ? a : b, *hi = a_first ? b : a;
     memcpy(k->addr[0], lo->ip, 16);
     memcpy(k->addr[1], hi->ip, 16);
@@ -222,7 +227,10 @@ static void fkey_make(struct fkey *k, guint8 proto, const struct sl_addr *a,
 
 static int side_of(const struct flow *f, const struct sl_addr *a)
 {
-    return memcmp(f->k.addr[0], a->ip, 16) == 0 && f->k.port[0] == a->port ? 0 : 1;
+    guint64 x[2], y[2];
+    memcpy(x, f->k.addr[0], 16);
+    memcpy(y, a->ip, 16);
+    return x[0] == y[0] && x[1] == y[1] && f->k.port[0] == a->port ? 0 : 1;
 }
 
 static void side_addr(const struct flow *f, int side, struct sl_addr *out)
