@@ -60,6 +60,12 @@ stale-nonce)
   expect_eq "$(step_json "$J" allocate "s['details']['stale_nonce_retries']")" 1 "stale_nonce_retries"
   expect_eq "$(step_json "$J" allocate "s['details']['relayed'].split(':')[0]")" 198.18.0.1 "relayed"
   expect_eq "$(json_get "$J" "d['verdict']")" pass "verdict"
+  # The responder's MESSAGE-INTEGRITY verifies with turnprobe's key on every signed answer.
+  expect_eq "$(json_get "$J" "sorted({t.get('integrity', 'none') for t in d['transactions']
+    if t.get('authenticated') and t.get('error_code') not in (401, 438)})")" "['valid']" \
+    "integrity of the authenticated answers"
+  [ "$(json_get "$J" "sum(t.get('integrity') == 'valid' for t in d['transactions'])")" -ge 10 ] ||
+    fail "fewer than 10 signed answers checked"
   [ "$(grep -c 'Allocate authenticated request -> error 438' "$TEST_DIR/script-stale-nonce.log")" -ge 2 ] ||
     fail "the responder did not send 438 to both allocations"
   ;;
