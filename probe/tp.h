@@ -25,6 +25,11 @@ int tp_cmd_creds(int argc, char **argv);
 int tp_cmd_analyze(int argc, char **argv);
 int tp_cmd_matrix(int argc, char **argv);
 
+/* --color=auto|always|never: whether the value is one of those, and whether to colour
+ * standard output (auto: a terminal without NO_COLOR). */
+gboolean tp_color_valid(const char *mode);
+gboolean tp_want_color(const char *mode);
+
 /* Prints "turnprobe CMD: message" on stderr and returns TP_EXIT_USAGE. */
 int tp_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

@@ -260,15 +260,6 @@ static gboolean step_settings(struct rpt_session *s, const struct chk_config *cf
     return TRUE;
 }
 
-static gboolean want_color(const char *mode)
-{
-    if (mode && strcmp(mode, "always") == 0)
-        return TRUE;
-    if (mode && strcmp(mode, "never") == 0)
-        return FALSE;
-    return isatty(STDOUT_FILENO) && !g_getenv("NO_COLOR");
-}
-
 /* One URI to check, with its credentials (from the command line or an iceServers entry). */
 struct target {
     char *text;
@@ -603,8 +594,7 @@ int tp_cmd_check(int argc, char **argv)
                                                "--capture self");
         goto out;
     }
-    if (o.color && strcmp(o.color, "auto") && strcmp(o.color, "always") &&
-        strcmp(o.color, "never")) {
+    if (!tp_color_valid(o.color)) {
         rc = tp_usage_error("check", "--color must be auto, always or never");
         goto out;
     }
@@ -822,7 +812,7 @@ int tp_cmd_check(int argc, char **argv)
             fputs(m, stdout);
             g_free(m);
         } else {
-            struct rpt_text_opts to = {want_color(o.color), TRUE, o.verbose};
+            struct rpt_text_opts to = {tp_want_color(o.color), TRUE, o.verbose};
             rpt_text_write(r, stdout, &to);
             print_gathering(stdout, r);
             if (o.pcap && capture != TP_CAPTURE_OFF)

@@ -1121,8 +1121,7 @@ int tp_cmd_matrix(int argc, char **argv)
         rc = tp_usage_error("matrix", "--timeout must be between 0 and 3600 seconds");
         goto out;
     }
-    if (o.color && strcmp(o.color, "auto") && strcmp(o.color, "always") &&
-        strcmp(o.color, "never")) {
+    if (!tp_color_valid(o.color)) {
         rc = tp_usage_error("matrix", "--color must be auto, always or never");
         goto out;
     }
@@ -1346,10 +1345,7 @@ int tp_cmd_matrix(int argc, char **argv)
                             (o.md && strcmp(o.md, "-") == 0) ||
                             (o.html && strcmp(o.html, "-") == 0);
     if (!o.quiet && !stdout_taken) {
-        gboolean color = o.color && strcmp(o.color, "always") == 0
-                             ? TRUE
-                             : !(o.color && strcmp(o.color, "never") == 0) &&
-                                   isatty(STDOUT_FILENO) && !g_getenv("NO_COLOR");
+        gboolean color = tp_want_color(o.color);
         if (o.verbose) {
             struct rpt_text_opts to = {color, TRUE, o.verbose - 1};
             rpt_text_write(run.r, stdout, &to);
