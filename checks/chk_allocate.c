@@ -241,7 +241,7 @@ static void fail_view(const struct rpt_result *r, struct rpt_session *s, struct 
 static gboolean unroutable(enum sl_scope sc)
 {
     return sc == SL_SCOPE_PRIVATE || sc == SL_SCOPE_LOOPBACK || sc == SL_SCOPE_LINKLOCAL ||
-           sc == SL_SCOPE_CGNAT || sc == SL_SCOPE_UNSPECIFIED;
+           sc == SL_SCOPE_CGNAT || sc == SL_SCOPE_UNSPECIFIED || sc == SL_SCOPE_MULTICAST;
 }
 
 void chk_allocate_judge(const struct rpt_result *r, struct rpt_session *s)

@@ -180,7 +180,14 @@ gboolean chk_check_run(const struct chk_config *cfg, struct rpt_result *r,
         goto skip_rest;
     chk_allocate_run(&run, alloc, peer_alloc);
     chk_allocate_judge(r, s);
+    struct rpt_step *alloc_st = rpt_step_find(s, "allocate");
     if (!run.client->allocated) {
+        why = failure_reason(s, "allocate");
+        goto skip_rest;
+    }
+    /* A server whose responses do not verify cannot be trusted with what comes next; the
+     * allocation is still released at the end. */
+    if (alloc_st && g_strcmp0(alloc_st->diagnosis, "integrity-invalid") == 0) {
         why = failure_reason(s, "allocate");
         goto skip_rest;
     }

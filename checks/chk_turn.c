@@ -253,7 +253,9 @@ static struct chk_req *find_pending(struct chk_client *cl, const struct sl_msg *
 {
     for (guint i = 0; i < cl->pending->len; i++) {
         struct chk_req *rq = g_ptr_array_index(cl->pending, i);
-        if (memcmp(rq->txn->tid, m->tid, SL_TID_LEN) == 0)
+        /* RFC 8489 §6.3: a response matches by transaction id; a method that differs from the
+         * request's is not its answer (a confused or hostile server). */
+        if (memcmp(rq->txn->tid, m->tid, SL_TID_LEN) == 0 && rq->method == m->method)
             return rq;
     }
     return NULL;

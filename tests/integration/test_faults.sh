@@ -79,8 +79,10 @@ unknown-attribute)
 bad-integrity)
   start_script bad-integrity udp
   check_run 1 5 "turn:127.0.0.1:$SCRIPT_PORT"
-  expect_steps allocate:fail:integrity-invalid
+  expect_steps allocate:fail:integrity-invalid permission:skip:ok send-data:skip:ok
   step_field "$J" allocate summary | grep -q 'does not verify' || fail "allocate summary"
+  # Nothing more is asked of a server whose answers do not verify.
+  step_field "$J" permission summary | grep -q 'integrity-invalid' || fail "permission not skipped for integrity"
   ;;
 no-integrity)
   start_script no-integrity udp
