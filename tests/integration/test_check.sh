@@ -89,6 +89,26 @@ silent-udp)
   [ "$ELAPSED_MS" -lt 6000 ] || fail "took ${ELAPSED_MS} ms with --timeout 3"
   [ "$(json_get "$J" "[s for s in d['steps'] if s['id']=='binding'][0]['details']['transmissions']")" -ge 3 ] ||
     fail "the Binding was not retransmitted" ;;
+interrupt-releases)
+  # Ctrl-C while the check waits for data from a silent --peer: the run stops early, still
+  # writes its report and releases the allocation it made (Refresh with LIFETIME 0).
+  start_coturn --allow-loopback-peers
+  peer=$(free_port udp)
+  python3 -c "import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',$peer)); time.sleep(60)" &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do ss -Hlun "sport = :$peer" | grep -q . && break; sleep 0.05; done
+  "$TP" check "turn:127.0.0.1:$TURN_PORT" -u alice --password-file "$PW" --peer "127.0.0.1:$peer" \
+    --skip ice --json "$J" --color never >"$OUT" 2>&1 &
+  tp=$!
+  # send-data waits up to 2 s for payloads the silent peer never echoes: interrupt then.
+  sleep 0.8
+  kill -INT "$tp"
+  rc=0; wait "$tp" || rc=$?
+  [ "$rc" -ne 0 ] || fail "an interrupted check exited 0"
+  [ -s "$J" ] || fail "no report after Ctrl-C"
+  step_field "$J" policy summary | grep -q "interrupted" || fail "later steps do not say the run was interrupted"
+  expect_eq "$(json_get "$J" "len([t for t in d['transactions'] if t['method']=='Refresh' and t['outcome']=='success'])")" 1 "Refresh (lifetime 0) after Ctrl-C"
+  ;;
 *) fail "unknown scenario $SCENARIO" ;;
 esac
 echo "ok: $SCENARIO"
