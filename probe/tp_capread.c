@@ -5,7 +5,9 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sl_err.h"
 #include "sl_frame.h"
@@ -319,6 +321,91 @@ static gboolean open_fp(struct tp_capread *c, FILE *fp, const char *name, guint6
     return TRUE;
 }
 
+/* A regular file read through a sliding window of mmap: stdio (and so libpcap) gets its bytes
+ * with a memcpy from the page cache instead of a read() that copies them in the kernel, and
+ * only one window is mapped at a time, so the process does not grow with the file. */
+#define WINDOW (8u << 20)
+
+struct mapped {
+    int fd;
+    guint64 size, off; /* the file's size; the offset of the next byte to give out */
+    guint8 *win;
+    guint64 win_off;
+    size_t win_len;
+};
+
+static ssize_t mapped_read(void *cookie, char *buf, size_t n)
+{
+    struct mapped *m = cookie;
+    size_t done = 0;
+    while (done < n && m->off < m->size) {
+        if (!m->win || m->off >= m->win_off + m->win_len) {
+            if (m->win)
+                munmap(m->win, m->win_len);
+            m->win_off = m->off & ~(guint64)(WINDOW - 1);
+            m->win_len = (size_t)MIN((guint64)WINDOW, m->size - m->win_off);
+            void *p = mmap(NULL, m->win_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, m->fd,
+                           (off_t)m->win_off);
+            if (p == MAP_FAILED) {
+                m->win = NULL;
+                return done ? (ssize_t)done : -1;
+            }
+            m->win = p;
+        }
+        size_t at = (size_t)(m->off - m->win_off);
+        size_t k = MIN(n - done, m->win_len - at);
+        memcpy(buf + done, m->win + at, k);
+        done += k;
+        m->off += k;
+    }
+    return (ssize_t)done;
+}
+
+static int mapped_seek(void *cookie, off64_t *pos, int whence)
+{
+    struct mapped *m = cookie;
+    gint64 base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (gint64)m->off : (gint64)m->size;
+    gint64 to = base + *pos;
+    if (to < 0 || (guint64)to > m->size)
+        return -1;
+    m->off = (guint64)to;
+    *pos = to;
+    return 0;
+}
+
+static int mapped_close(void *cookie)
+{
+    struct mapped *m = cookie;
+    if (m->win)
+        munmap(m->win, m->win_len);
+    close(m->fd);
+    g_free(m);
+    return 0;
+}
+
+/* The mapped stream of a regular file, or NULL (then plain stdio is used). */
+static FILE *mapped_open(FILE *fp)
+{
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+        return NULL;
+    int fd = dup(fileno(fp));
+    if (fd < 0)
+        return NULL;
+    struct mapped *m = g_new0(struct mapped, 1);
+    m->fd = fd;
+    m->size = (guint64)st.st_size;
+    cookie_io_functions_t io = {mapped_read, NULL, mapped_seek, mapped_close};
+    FILE *mf = fopencookie(m, "rb", io);
+    if (!mf) {
+        close(fd);
+        g_free(m);
+        return NULL;
+    }
+    setvbuf(mf, NULL, _IOFBF, 1 << 20);
+    return mf;
+}
+
 gboolean tp_capread_open(struct tp_capread *c, const char *path, GError **err)
 {
     FILE *fp = fopen(path, "rb");
@@ -327,9 +414,15 @@ gboolean tp_capread_open(struct tp_capread *c, const char *path, GError **err)
         g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s", path, g_strerror(e));
         return FALSE;
     }
-    /* libpcap reads through stdio: a large buffer turns a syscall per 4 KiB into one per MiB.
-     * (Before any other operation on the stream, as setvbuf requires.) */
-    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    FILE *mf = mapped_open(fp);
+    if (mf) {
+        fclose(fp);
+        fp = mf;
+    } else {
+        /* libpcap reads through stdio: a large buffer turns a syscall per 4 KiB into one per
+         * MiB (set before any other operation on the stream, as setvbuf requires). */
+        setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    }
     struct stat sb;
     guint64 size = fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) ? (guint64)sb.st_size : 0;
     if (fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
