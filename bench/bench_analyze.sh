@@ -16,7 +16,8 @@ MB=${3:-1100}
 WORK=${4:-$(mktemp -d "${TMPDIR:-/tmp}/bench-analyze.XXXXXX")}
 mkdir -p "$WORK"
 F="$WORK/bench.pcap"
-trap 'rm -f "$F" "$WORK/annotated.pcapng"' EXIT
+# The capture and the big outputs go; the timing reports and the JSON report stay in WORK.
+trap 'rm -f "$F" "$WORK/annotated.pcapng" "$WORK"/*.out' EXIT
 if [ ! -x /usr/bin/time ]; then
   echo "$0: needs GNU time for peak memory: apt-get install -y time" >&2
   exit 2
@@ -73,7 +74,7 @@ TSW=$(secs "$(field tshark 'Elapsed (wall clock)')")
 TSC=$(awk -v u="$(field tshark 'User time')" -v s="$(field tshark 'System time')" 'BEGIN { print u + s }')
 RSS=$(field turnprobe 'Maximum resident set size')
 SESSIONS=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(len(d.get('sessions') or [d]))" "$WORK/report.json")
-echo "turnprobe: $SESSIONS sessions; tshark: $(wc -l <"$WORK/tshark.out") STUN/ChannelData frames listed"
+echo "turnprobe: $SESSIONS sessions; tshark: $(wc -l <"$WORK/tshark.out") STUN/ChannelData frames listed; work files in $WORK"
 echo "generator $(cat "$WORK/injected.txt")"
 python3 - "$WORK/report.json" <<'PY'
 import collections, json, sys
