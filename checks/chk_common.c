@@ -131,19 +131,36 @@ double chk_packets_span_ms(const struct rpt_result *r, const struct rpt_step *st
     return a && b ? (double)(b->t_us - a->t_us) / 1000.0 : 0;
 }
 
+guint chk_session_index(const struct rpt_result *r, const struct rpt_session *s)
+{
+    guint idx = 0;
+    if (!g_ptr_array_find(r->sessions, s, &idx))
+        idx = G_MAXUINT;
+    return idx;
+}
+
+gboolean chk_packet_of(const struct rpt_packet *p, guint session, const char *step)
+{
+    return p->session == session && g_strcmp0(p->step, step) == 0;
+}
+
 void chk_step_packets(const struct rpt_result *r, struct rpt_step *st)
 {
     g_array_set_size(st->packets, 0);
     /* Every judge gathers its packets here, and does so from a session's evidence; annotate
-     * the same evidence on the way. */
+     * the same evidence on the way. A result may hold several sessions (addresses, URLs,
+     * client 5-tuples): only this step's session's packets are its own. */
+    guint session = G_MAXUINT;
     for (guint i = 0; i < r->sessions->len; i++) {
         const struct rpt_session *s = g_ptr_array_index(r->sessions, i);
-        if (g_ptr_array_find(s->steps, st, NULL))
+        if (g_ptr_array_find(s->steps, st, NULL)) {
             chk_annotate_txns(r, s, st->id);
+            session = i;
+        }
     }
     for (guint i = 0; i < r->packets->len; i++) {
         const struct rpt_packet *p = g_ptr_array_index(r->packets, i);
-        if (g_strcmp0(p->step, st->id) == 0)
+        if (chk_packet_of(p, session, st->id))
             g_array_append_val(st->packets, p->n);
     }
 }

@@ -175,8 +175,8 @@ static gboolean packet_data(const struct rpt_packet *p, const uint8_t **d, size_
     return sl_msg_get_bytes(&m, SL_ATTR_DATA, d, len) == SL_OK;
 }
 
-static void count_flow(const struct rpt_result *r, const char *step, char path, struct flow *f,
-                       gboolean *have_peer)
+static void count_flow(const struct rpt_result *r, guint session, const char *step, char path,
+                       struct flow *f, gboolean *have_peer)
 {
     memset(f, 0, sizeof(*f));
     *have_peer = FALSE;
@@ -187,7 +187,7 @@ static void count_flow(const struct rpt_result *r, const char *step, char path, 
         gboolean is_send;
         char dir, pth;
         uint32_t seq;
-        if (g_strcmp0(p->step, step) != 0 || !packet_data(p, &d, &len, &is_send) ||
+        if (!chk_packet_of(p, session, step) || !packet_data(p, &d, &len, &is_send) ||
             chk_payload_parse(d, len, NULL, &dir, &pth, &seq) != SL_OK || pth != path)
             continue;
         gboolean peer = g_strcmp0(p->endpoint, "peer") == 0;
@@ -209,7 +209,7 @@ static void judge_flow(const struct rpt_result *r, struct rpt_session *s, const 
     struct rpt_step *st = rpt_step_find(s, step);
     struct flow f;
     gboolean have_peer;
-    count_flow(r, step, path, &f, &have_peer);
+    count_flow(r, chk_session_index(r, s), step, path, &f, &have_peer);
     if (f.sent_c == 0)
         return;
     chk_step_packets(r, st);

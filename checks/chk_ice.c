@@ -149,9 +149,10 @@ void chk_ice_judge(const struct rpt_result *r, struct rpt_session *s)
 {
     struct rpt_step *st = rpt_step_find(s, "ice");
     guint checks = 0, answered = 0, refused = 0, bad_integrity = 0;
+    guint session = chk_session_index(r, s);
     for (guint i = 0; i < r->packets->len; i++) {
         const struct rpt_packet *p = g_ptr_array_index(r->packets, i);
-        if (g_strcmp0(p->step, "ice") != 0 || g_strcmp0(p->endpoint, "peer") == 0)
+        if (!chk_packet_of(p, session, "ice") || g_strcmp0(p->endpoint, "peer") == 0)
             continue;
         if (p->dir == RPT_OUT) {
             checks++;

@@ -45,6 +45,10 @@ GPtrArray *chk_txns_of(const struct rpt_session *s, const char *step, const char
 /* The response of a transaction, decoded from the evidence. */
 int chk_txn_response(const struct rpt_result *r, const struct rpt_txn *t, struct sl_msg *m);
 void chk_step_packets(const struct rpt_result *r, struct rpt_step *st);
+/* A session's index in the result (G_MAXUINT when absent), and whether a packet is the
+ * given session's and step's. */
+guint chk_session_index(const struct rpt_result *r, const struct rpt_session *s);
+gboolean chk_packet_of(const struct rpt_packet *p, guint session, const char *step);
 double chk_packets_span_ms(const struct rpt_result *r, const struct rpt_step *st);
 /* Gives each response (or unanswered request) of a step its verdict and a note for the
  * capture comments: "the expected challenge (realm ...)", "relayed address ...". */

@@ -520,7 +520,7 @@ static void stream_rec(struct tp_capread *c, struct tcp_flow *f, int side, enum 
     emit(c, &rec);
 }
 
-static gboolean stun_header_at(const guint8 *p, size_t avail)
+static gboolean capread_stun_header_at(const guint8 *p, size_t avail)
 {
     return avail >= 8 && (p[0] & 0xC0) == 0 && sl_get_u16(p + 2) % 4 == 0 &&
            sl_get_u32(p + 4) == SL_MAGIC_COOKIE;
@@ -538,9 +538,9 @@ static gboolean decide_mode(struct tcp_dir *d, const guint8 *p, size_t n)
     }
     if (n < 10)
         return FALSE;
-    if (stun_header_at(p, n)) {
+    if (capread_stun_header_at(p, n)) {
         d->mode = MODE_FRAMER;
-    } else if (stun_header_at(p + 2, n - 2) &&
+    } else if (capread_stun_header_at(p + 2, n - 2) &&
                (size_t)sl_get_u16(p) == SL_HDR_LEN + (size_t)sl_get_u16(p + 4)) {
         d->mode = MODE_4571;
     } else {
@@ -582,7 +582,7 @@ static void resync(struct tp_capread *c, struct tcp_flow *f, int side, const gui
         const guint8 *q = b->data + i;
         /* A plausible STUN message: cookie, a padded length, a known class and a method in the
          * TURN range; what follows is left to the framer to confirm. */
-        if (stun_header_at(q, b->len - i) && sl_get_u16(q + 2) <= 4096 &&
+        if (capread_stun_header_at(q, b->len - i) && sl_get_u16(q + 2) <= 4096 &&
             sl_type_method(sl_get_u16(q)) <= 0x00C) {
             d->mode = MODE_FRAMER;
             d->scanned = 0;

@@ -153,9 +153,27 @@ struct rpt_packet *rpt_packet_add(struct rpt_result *r, enum rpt_kind kind, enum
 
 struct rpt_packet *rpt_packet_get(const struct rpt_result *r, guint n)
 {
-    if (n == 0 || n > r->packets->len)
+    if (n == 0)
         return NULL;
-    return g_ptr_array_index(r->packets, n - 1);
+    /* A check numbers its packets 1, 2, 3...; analyze keeps the capture's frame numbers,
+     * which skip the frames that are not STUN/TURN. Both are in ascending order. */
+    if (n <= r->packets->len) {
+        struct rpt_packet *p = g_ptr_array_index(r->packets, n - 1);
+        if (p->n == n)
+            return p;
+    }
+    guint lo = 0, hi = r->packets->len;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        struct rpt_packet *p = g_ptr_array_index(r->packets, mid);
+        if (p->n == n)
+            return p;
+        if (p->n < n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 void rpt_packet_annotate(struct rpt_packet *p, const char *step, const char *verdict,
