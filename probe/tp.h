@@ -30,6 +30,16 @@ int tp_cmd_matrix(int argc, char **argv);
 gboolean tp_color_valid(const char *mode);
 gboolean tp_want_color(const char *mode);
 
+struct rpt_result;
+/* Writes each report asked for (a NULL path is skipped, "-" is standard output) and says on
+ * stderr which could not be written: FALSE when any failed. */
+gboolean tp_write_reports(const char *cmd, const struct rpt_result *r, const char *json,
+                          const char *md, const char *html);
+/* Whether a report goes to standard output, which the terminal report then leaves alone. */
+gboolean tp_stdout_taken(const char *json, const char *md, const char *html);
+/* --format json or md: prints that report and returns TRUE; FALSE for text (the caller's). */
+gboolean tp_print_format(const struct rpt_result *r, const char *format);
+
 /* Prints "turnprobe CMD: message" on stderr and returns TP_EXIT_USAGE. */
 int tp_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

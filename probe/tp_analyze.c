@@ -45,15 +45,6 @@ static gboolean on_color(const gchar *name, const gchar *value, gpointer data, G
     return TRUE;
 }
 
-static gboolean want_color(const char *mode)
-{
-    if (mode && strcmp(mode, "always") == 0)
-        return TRUE;
-    if (mode && strcmp(mode, "never") == 0)
-        return FALSE;
-    return isatty(STDOUT_FILENO) && !g_getenv("NO_COLOR");
-}
-
 struct progress {
     gboolean on;
     gint64 next_us, start_us;
@@ -245,8 +236,7 @@ int tp_cmd_analyze(int argc, char **argv)
         rc = tp_usage_error("analyze", "--format must be text, json or md");
         goto out;
     }
-    if (o.color && strcmp(o.color, "auto") && strcmp(o.color, "always") &&
-        strcmp(o.color, "never")) {
+    if (!tp_color_valid(o.color)) {
         rc = tp_usage_error("analyze", "--color must be auto, always or never");
         goto out;
     }
@@ -290,46 +280,22 @@ int tp_cmd_analyze(int argc, char **argv)
     rc = rpt_result_verdict(r) == RPT_FAIL ? TP_EXIT_FAIL : TP_EXIT_OK;
     if (unreadable)
         rc = TP_EXIT_USAGE;
-    if (o.json && !rpt_json_write(r, o.json, &err)) {
-        fprintf(stderr, "turnprobe analyze: cannot write the JSON report: %s\n", err->message);
-        g_clear_error(&err);
+    if (!tp_write_reports("analyze", r, o.json, o.md, o.html))
         rc = TP_EXIT_INTERNAL;
-    }
-    if (o.md && !rpt_md_write(r, o.md, &err)) {
-        fprintf(stderr, "turnprobe analyze: cannot write the Markdown report: %s\n", err->message);
-        g_clear_error(&err);
-        rc = TP_EXIT_INTERNAL;
-    }
-    if (o.html && !rpt_html_write(r, o.html, &err)) {
-        fprintf(stderr, "turnprobe analyze: cannot write the HTML report: %s\n", err->message);
-        g_clear_error(&err);
-        rc = TP_EXIT_INTERNAL;
-    }
     if (o.pcap && !write_pcap(o.pcap, files, nfiles, log, ss, r, &err)) {
         fprintf(stderr, "turnprobe analyze: cannot write %s: %s\n", o.pcap,
                 err ? err->message : "unknown error");
         g_clear_error(&err);
         rc = TP_EXIT_INTERNAL;
     }
-    gboolean stdout_taken = (o.json && strcmp(o.json, "-") == 0) ||
-                            (o.md && strcmp(o.md, "-") == 0) ||
-                            (o.html && strcmp(o.html, "-") == 0);
-    if (!o.quiet && !stdout_taken) {
-        if (o.format && strcmp(o.format, "json") == 0) {
-            char *j = rpt_json_to_string(r);
-            fputs(j, stdout);
-            g_free(j);
-        } else if (o.format && strcmp(o.format, "md") == 0) {
-            char *m = rpt_md_to_string(r);
-            fputs(m, stdout);
-            g_free(m);
-        } else {
+    if (!o.quiet && !tp_stdout_taken(o.json, o.md, o.html)) {
+        if (!tp_print_format(r, o.format)) {
             const struct tp_capstats *st = tp_capread_stats(c);
             if (r->sessions->len == 0)
                 printf("No STUN or TURN traffic in %" G_GUINT64_FORMAT " frame%s of %d file%s.\n",
                        st->frames, st->frames == 1 ? "" : "s", nfiles, nfiles == 1 ? "" : "s");
             else {
-                struct rpt_text_opts to = {want_color(o.color), TRUE, o.verbose};
+                struct rpt_text_opts to = {tp_want_color(o.color), TRUE, o.verbose};
                 rpt_text_write(r, stdout, &to);
             }
         }

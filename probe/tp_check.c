@@ -775,16 +775,8 @@ int tp_cmd_check(int argc, char **argv)
         g_clear_error(&err);
         rc = TP_EXIT_INTERNAL;
     }
-    if (o.json && !rpt_json_write(r, o.json, &err)) {
-        fprintf(stderr, "turnprobe check: cannot write the JSON report: %s\n", err->message);
-        g_clear_error(&err);
+    if (!tp_write_reports("check", r, o.json, o.md, o.html))
         rc = TP_EXIT_INTERNAL;
-    }
-    if (o.html && !rpt_html_write(r, o.html, &err)) {
-        fprintf(stderr, "turnprobe check: cannot write the HTML report: %s\n", err->message);
-        g_clear_error(&err);
-        rc = TP_EXIT_INTERNAL;
-    }
     if (o.keylog) {
         /* The secrets decrypt the capture: readable by the owner only. */
         const char *k = r->keylog ? r->keylog : "";
@@ -795,23 +787,8 @@ int tp_cmd_check(int argc, char **argv)
             rc = TP_EXIT_INTERNAL;
         }
     }
-    if (o.md && !rpt_md_write(r, o.md, &err)) {
-        fprintf(stderr, "turnprobe check: cannot write the Markdown report: %s\n", err->message);
-        g_clear_error(&err);
-        rc = TP_EXIT_INTERNAL;
-    }
-    gboolean stdout_taken = (o.json && strcmp(o.json, "-") == 0) || (o.md && strcmp(o.md, "-") == 0);
-    if (!o.quiet && !stdout_taken) {
-        if (o.format && strcmp(o.format, "json") == 0) {
-            char *j = rpt_json_to_string(r);
-            fputs(j, stdout);
-            fputc('\n', stdout);
-            g_free(j);
-        } else if (o.format && strcmp(o.format, "md") == 0) {
-            char *m = rpt_md_to_string(r);
-            fputs(m, stdout);
-            g_free(m);
-        } else {
+    if (!o.quiet && !tp_stdout_taken(o.json, o.md, o.html)) {
+        if (!tp_print_format(r, o.format)) {
             struct rpt_text_opts to = {tp_want_color(o.color), TRUE, o.verbose};
             rpt_text_write(r, stdout, &to);
             print_gathering(stdout, r);
