@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "rpt_fixture.h"
+#include "tp_golden.h"
 #include "rpt_json.h"
 #include "rpt_md.h"
 #include "rpt_redact.h"
@@ -11,33 +12,7 @@
 #include "sl_chan.h"
 #include "sl_msg.h"
 
-#define GOLDEN_DIR TP_SOURCE_DIR "/tests/golden"
 #define T0 1795262400000000LL /* 2026-11-21 12:00:00 UTC */
-
-/* Compares text with a golden file; TP_UPDATE_GOLDEN=1 rewrites the file instead. */
-static void golden_check(const char *name, const char *text)
-{
-    char *path = g_build_filename(GOLDEN_DIR, name, NULL);
-    if (g_strcmp0(g_getenv("TP_UPDATE_GOLDEN"), "1") == 0) {
-        GError *err = NULL;
-        g_assert_true(g_file_set_contents(path, text, -1, &err));
-        g_free(path);
-        return;
-    }
-    char *want = NULL;
-    GError *err = NULL;
-    if (!g_file_get_contents(path, &want, NULL, &err))
-        g_error("%s: %s (run with TP_UPDATE_GOLDEN=1 to create it)", path, err->message);
-    if (strcmp(want, text) != 0) {
-        char *got = g_strconcat(path, ".got", NULL);
-        g_file_set_contents(got, text, -1, NULL);
-        g_error("%s differs from the output, written to %s: diff them; if the change is "
-                "intended, run with TP_UPDATE_GOLDEN=1",
-                path, got);
-    }
-    g_free(want);
-    g_free(path);
-}
 
 /* What must not survive redaction (compared without regard to case). */
 static const char *const secrets[] = {
