@@ -1518,35 +1518,6 @@ gboolean tp_capture_adopt(struct tp_capture *c, struct rpt_result *r, GError **e
 
 /* ---- the file ------------------------------------------------------------------------------ */
 
-/* The ones' complement sum of RFC 1071. */
-static guint64 csum_add(guint64 sum, const guint8 *p, size_t n)
-{
-    size_t i = 0;
-    for (; i + 1 < n; i += 2)
-        sum += (guint64)((p[i] << 8) | p[i + 1]);
-    if (i < n)
-        sum += (guint64)(p[i] << 8);
-    return sum;
-}
-
-static guint16 csum_fold(guint64 sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    return (guint16)~sum;
-}
-
-static void ip16(const struct sl_addr *a, guint8 out[16])
-{
-    memset(out, 0, 16);
-    if (a->family == SL_AF_IPV6) {
-        memcpy(out, a->ip, 16);
-    } else if (a->family == SL_AF_IPV4) {
-        out[10] = out[11] = 0xFF; /* ::ffff:a.b.c.d, as a dual-stack socket sees it */
-        memcpy(out + 12, a->ip, 4);
-    }
-}
-
 /* Where each TCP stream of the file stands, so that a rebuilt segment continues it: the
  * captured ISNs (fixed ones when the capture saw none of the connection), and the stream bytes
  * and FINs gone by so far in file order. Indexed by direction. */
@@ -1653,26 +1624,26 @@ static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *i
         sl_put_u16(buf + 10, 0);
         memcpy(buf + 12, p->src.family == SL_AF_IPV4 ? p->src.ip : any4, 4);
         memcpy(buf + 16, p->dst.family == SL_AF_IPV4 ? p->dst.ip : any4, 4);
-        sl_put_u16(buf + 10, csum_fold(csum_add(0, buf, 20)));
+        sl_put_u16(buf + 10, rpt_csum_fold(rpt_csum_add(0, buf, 20)));
         guint8 ph[12];
         memcpy(ph, buf + 12, 8);
         ph[8] = 0;
         ph[9] = proto;
         sl_put_u16(ph + 10, (guint16)l4len);
-        pseudo = csum_add(0, ph, sizeof(ph));
+        pseudo = rpt_csum_add(0, ph, sizeof(ph));
     } else {
         guint8 ph[40];
         sl_put_u32(buf, 0x60000000u);
         sl_put_u16(buf + 4, (guint16)l4len);
         buf[6] = proto;
         buf[7] = 64;
-        ip16(&p->src, buf + 8);
-        ip16(&p->dst, buf + 24);
+        rpt_ip6_bytes(&p->src, buf + 8);
+        rpt_ip6_bytes(&p->dst, buf + 24);
         memcpy(ph, buf + 8, 32);
         sl_put_u32(ph + 32, (guint32)l4len);
         ph[36] = ph[37] = ph[38] = 0;
         ph[39] = proto;
-        pseudo = csum_add(0, ph, sizeof(ph));
+        pseudo = rpt_csum_add(0, ph, sizeof(ph));
     }
     guint8 *l4 = buf + iplen;
     if (dlen)
@@ -1682,7 +1653,7 @@ static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *i
         l4[1] = p->icmp_type ? p->icmp_code : (v4 ? 3 : 4);
         sl_put_u16(l4 + 2, 0);
         sl_put_u32(l4 + 4, 0);
-        sl_put_u16(l4 + 2, csum_fold(csum_add(v4 ? 0 : pseudo, l4, l4len)));
+        sl_put_u16(l4 + 2, rpt_csum_fold(rpt_csum_add(v4 ? 0 : pseudo, l4, l4len)));
     } else if (tcp) {
         guint32 seq = 0, ack = 0;
         guint8 flags = 0;
@@ -1695,13 +1666,13 @@ static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *i
         l4[13] = flags;
         sl_put_u16(l4 + 14, 65535);
         sl_put_u32(l4 + 16, 0);
-        sl_put_u16(l4 + 16, csum_fold(csum_add(pseudo, l4, l4len)));
+        sl_put_u16(l4 + 16, rpt_csum_fold(rpt_csum_add(pseudo, l4, l4len)));
     } else {
         sl_put_u16(l4, p->src.port);
         sl_put_u16(l4 + 2, p->dst.port);
         sl_put_u16(l4 + 4, (guint16)l4len);
         sl_put_u16(l4 + 6, 0);
-        guint16 ck = csum_fold(csum_add(pseudo, l4, l4len));
+        guint16 ck = rpt_csum_fold(rpt_csum_add(pseudo, l4, l4len));
         sl_put_u16(l4 + 6, ck ? ck : 0xFFFF); /* RFC 768: zero means "no checksum" */
     }
     return total;

@@ -513,8 +513,7 @@ struct synth {
     GPtrArray *quote; /* GBytes per frame (index n-1): its first bytes, for ICMP errors */
 };
 
-/* The ones' complement sum of RFC 1071, over big-endian 16-bit words. */
-static guint64 csum_add(guint64 sum, const guint8 *p, size_t n)
+guint64 rpt_csum_add(guint64 sum, const guint8 *p, size_t n)
 {
     size_t i = 0;
     for (; i + 1 < n; i += 2)
@@ -524,16 +523,14 @@ static guint64 csum_add(guint64 sum, const guint8 *p, size_t n)
     return sum;
 }
 
-static guint16 csum_fold(guint64 sum)
+guint16 rpt_csum_fold(guint64 sum)
 {
     while (sum >> 16)
         sum = (sum & 0xFFFF) + (sum >> 16);
     return (guint16)~sum;
 }
 
-/* An address as 16 bytes of an IPv6 header: an IPv4 one becomes ::ffff:a.b.c.d, which is how
- * a dual-stack socket sees it. */
-static void ip6_bytes(const struct sl_addr *a, guint8 out[16])
+void rpt_ip6_bytes(const struct sl_addr *a, guint8 out[16])
 {
     memset(out, 0, 16);
     if (a->family == SL_AF_IPV6) {
@@ -728,17 +725,17 @@ static size_t frame_build(struct synth *s, const struct rpt_packet *p, guint8 *b
         static const guint8 any4[4] = {0, 0, 0, 0}; /* a side without an address */
         memcpy(h + 12, p->src.family == SL_AF_IPV4 ? p->src.ip : any4, 4);
         memcpy(h + 16, p->dst.family == SL_AF_IPV4 ? p->dst.ip : any4, 4);
-        sl_put_u16(h + 10, csum_fold(csum_add(0, h, 20)));
+        sl_put_u16(h + 10, rpt_csum_fold(rpt_csum_add(0, h, 20)));
         guint8 ph[12];
         memcpy(ph, h + 12, 8);
         ph[8] = 0;
         ph[9] = proto;
         sl_put_u16(ph + 10, (guint16)l4len);
-        pseudo = csum_add(0, ph, sizeof(ph));
+        pseudo = rpt_csum_add(0, ph, sizeof(ph));
     } else {
         guint8 *h = buf;
-        ip6_bytes(&p->src, src16);
-        ip6_bytes(&p->dst, dst16);
+        rpt_ip6_bytes(&p->src, src16);
+        rpt_ip6_bytes(&p->dst, dst16);
         sl_put_u32(h, 0x60000000u);
         sl_put_u16(h + 4, (guint16)l4len);
         h[6] = proto;
@@ -752,7 +749,7 @@ static size_t frame_build(struct synth *s, const struct rpt_packet *p, guint8 *b
         sl_put_u32(ph + 32, (guint32)l4len);
         ph[36] = ph[37] = ph[38] = 0;
         ph[39] = proto;
-        pseudo = csum_add(0, ph, sizeof(ph));
+        pseudo = rpt_csum_add(0, ph, sizeof(ph));
     }
 
     guint8 *l4 = buf + iplen;
@@ -769,7 +766,7 @@ static size_t frame_build(struct synth *s, const struct rpt_packet *p, guint8 *b
         sl_put_u16(l4 + 2, 0);
         sl_put_u32(l4 + 4, 0); /* unused */
         /* ICMPv4 sums the message alone; ICMPv6 includes the pseudo-header (RFC 4443 §2.3). */
-        sl_put_u16(l4 + 2, csum_fold(csum_add(v4 ? 0 : pseudo, l4, l4len)));
+        sl_put_u16(l4 + 2, rpt_csum_fold(rpt_csum_add(v4 ? 0 : pseudo, l4, l4len)));
     } else if (tcp) {
         guint32 seq = 0, ack = 0;
         guint8 flags = 0;
@@ -783,13 +780,13 @@ static size_t frame_build(struct synth *s, const struct rpt_packet *p, guint8 *b
         sl_put_u16(l4 + 14, 65535); /* window */
         sl_put_u16(l4 + 16, 0);
         sl_put_u16(l4 + 18, 0);
-        sl_put_u16(l4 + 16, csum_fold(csum_add(pseudo, l4, l4len)));
+        sl_put_u16(l4 + 16, rpt_csum_fold(rpt_csum_add(pseudo, l4, l4len)));
     } else {
         sl_put_u16(l4, p->src.port);
         sl_put_u16(l4 + 2, p->dst.port);
         sl_put_u16(l4 + 4, (guint16)l4len);
         sl_put_u16(l4 + 6, 0);
-        guint16 ck = csum_fold(csum_add(pseudo, l4, l4len));
+        guint16 ck = rpt_csum_fold(rpt_csum_add(pseudo, l4, l4len));
         /* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
         sl_put_u16(l4 + 6, ck ? ck : 0xFFFF);
     }

@@ -75,4 +75,11 @@ gboolean rpt_pcapng_close(struct rpt_pcapng *w, GError **err);
 /* Deletes the temporary file and frees w. NULL-safe. */
 void rpt_pcapng_abort(struct rpt_pcapng *w);
 
+/* Frame building blocks the live capture shares: the ones' complement sum of RFC 1071 over
+ * big-endian 16-bit words, its folding into a checksum, and an address as the 16 bytes of an
+ * IPv6 header (IPv4 as ::ffff:a.b.c.d, as a dual-stack socket sees it). */
+guint64 rpt_csum_add(guint64 sum, const guint8 *p, size_t n);
+guint16 rpt_csum_fold(guint64 sum);
+void rpt_ip6_bytes(const struct sl_addr *a, guint8 out[16]);
+
 #endif
