@@ -57,6 +57,7 @@ struct chk_conn {
     guint last_sent;    /* frame number of the last packet sent (ICMP refers to it) */
     struct sl_framer *framer;
     guint32 rx_other;   /* bytes that were neither STUN nor ChannelData */
+    gsize rx_cost;      /* what was handed to the owner so far (a record counts at least 1 KiB) */
     struct chk_tls *tls; /* TLS (over TCP) or DTLS (over UDP), when the URI is turns: */
     chk_record_fn on_record;
     void *ud;

@@ -116,23 +116,9 @@ static void fail_conn(struct chk_conn *c)
         c->on_record(c, NULL, 0, 0, c->ud); /* NULL record: the connection failed */
 }
 
-/* What this connection has handed to its owner so far, kept on its socket. */
-static gsize *rx_cost(struct chk_conn *c)
-{
-    static GQuark q;
-    if (!q)
-        q = g_quark_from_static_string("turnprobe-rx-cost");
-    gsize *cost = g_object_get_qdata(G_OBJECT(c->sock), q);
-    if (!cost) {
-        cost = g_new0(gsize, 1);
-        g_object_set_qdata_full(G_OBJECT(c->sock), q, cost, g_free);
-    }
-    return cost;
-}
-
 static gboolean over_budget(struct chk_conn *c)
 {
-    return c->rx_other > CHK_MAX_RX_BYTES || *rx_cost(c) > CHK_MAX_RX_BYTES;
+    return c->rx_other > CHK_MAX_RX_BYTES || c->rx_cost > CHK_MAX_RX_BYTES;
 }
 
 /* Gives up on a connection that sent far more than anyone asked for, and says so in the
@@ -150,7 +136,7 @@ static void flooded(struct chk_conn *c)
 
 void chk_conn_notify(struct chk_conn *c, const uint8_t *p, size_t len, guint pkt)
 {
-    *rx_cost(c) += MAX(len, CHK_RX_RECORD_MIN_COST);
+    c->rx_cost += MAX(len, CHK_RX_RECORD_MIN_COST);
     if (c->on_record)
         c->on_record(c, p, len, pkt, c->ud);
 }
