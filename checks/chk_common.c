@@ -116,7 +116,8 @@ int chk_txn_response(const struct rpt_result *r, const struct rpt_txn *t, struct
         return SL_ENOTFOUND;
     gsize len;
     const uint8_t *d = g_bytes_get_data(p->payload, &len);
-    return sl_msg_decode(m, d, len, SL_DEC_LENIENT);
+    /* Captures hold RFC 3489 servers too: a classic Binding response is still an answer. */
+    return sl_msg_decode(m, d, len, SL_DEC_LENIENT | SL_DEC_CLASSIC);
 }
 
 /* From a step's first packet to its last: for steps made of indications, which have no
