@@ -3,7 +3,7 @@
 set(TP_TLS_SCENARIOS ca-tls ca-dtls self-signed insecure expired not-yet-valid mismatch-ip
     mismatch-name expiring-soon tls-on-plain-port plain-on-tls-port tls-only-server
     per-connection-detection capture-tls capture-dtls capture-tls-self capture-dtls-self
-    capture-tls13 html)
+    capture-tls13 html incomplete-chain tls-ipv6 dtls-ipv6 hostname-ok)
 foreach(scenario ${TP_TLS_SCENARIOS})
   add_test(NAME tls_${scenario}
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/test_tls.sh ${scenario}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # turns: over TLS and DTLS against a real coturn, with certificates the test makes with openssl:
-# trusted, self-signed, expired, not yet valid, for another name, expiring soon; wrong ports;
-# the capture decrypted by tshark with its embedded secrets; the certificate in the HTML.
+# trusted, self-signed, expired, not yet valid, for another name, expiring soon, issued by an
+# intermediate the server does or does not send; by name and over IPv6; wrong ports; the
+# capture decrypted by tshark with its embedded secrets; the certificate in the HTML.
 # usage: test_tls.sh SCENARIO TURNPROBE
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tls_lib.sh"
@@ -97,6 +98,36 @@ det('tls')['chain'][0]['key'] == 'id-ecPublicKey 256 bits'
 det('tls')['chain'][0]['signature'] == 'ecdsa-with-SHA256'
 det('tls')['verify_errors'] == []
 'certificate valid for 89 more days' in step('tls')['summary']
+EOF
+}
+
+# client_hello_sni PCAP PROTO PORT: the server_name of each ClientHello to PORT in the capture,
+# one line each, "-" for a ClientHello without one. No ClientHello at all fails the test: a
+# check of none would pass whatever we sent.
+client_hello_sni() {
+  local pcap=$1 proto=$2 port=$3 l4=tcp
+  [ "$proto" = dtls ] && l4=udp
+  # The frame number keeps a line for a ClientHello without the extension.
+  tshark -r "$pcap" -d "$l4.port==$port,$proto" \
+    -Y "$proto.handshake.type == 1 && $l4.dstport == $port" -T fields -e frame.number \
+    -e "$proto.handshake.extensions_server_name" >"$TEST_DIR/hellos.txt" \
+    2>"$TEST_DIR/tshark.err" || { cat "$TEST_DIR/tshark.err" >&2; fail "tshark failed"; }
+  [ -s "$TEST_DIR/hellos.txt" ] || fail "no ClientHello to port $port in $pcap"
+  cut -f2 "$TEST_DIR/hellos.txt" | sed 's/^$/-/'
+}
+
+# session_reports: the report split into one file per session (a name that resolves to several
+# addresses gives one session each), with the helpers' layout (steps at the top, the session's
+# packets); prints their names.
+session_reports() {
+  "$PY" - "$J" "$TEST_DIR/session" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i, s in enumerate(d.get("sessions", [d])):
+    out = dict(s, packets=[p for p in d["packets"] if p.get("session", 0) == i])
+    name = "%s-%d.json" % (sys.argv[2], i)
+    json.dump(out, open(name, "w"))
+    print(name)
 EOF
 }
 
@@ -486,6 +517,132 @@ html)
     "IP:127.0.0.1" "stun.turn" "$(cert_date server notAfter)" "$(jq_py "det('tls')['cipher']")"; do
     grep -qF "$want" "$H" || fail "the HTML report lacks \"$want\""
   done ;;
+
+incomplete-chain)
+  # Root CA -> intermediate CA -> server, and the client trusts the root alone (--ca), as a
+  # browser trusts a public root. A server configured with its leaf alone leaves the client
+  # nothing to link the leaf to the root with: the classic incomplete chain. The same leaf
+  # with its intermediate after it in the certificate file verifies.
+  make_intermediate
+  make_cert leaf "$SAN_OK" now "+90 days -1 hour" "$INTER_DIR"
+  cat "$TEST_DIR/leaf.pem" "$INTER_DIR/ca.pem" >"$TEST_DIR/full.pem"
+  cp "$TEST_DIR/leaf.key" "$TEST_DIR/full.key"
+  start_coturn_tls leaf --allow-loopback-peers
+  for suffix in "" "?transport=udp"; do
+    run 1 "turns:127.0.0.1:$TLS_PORT$suffix" -u alice --password-file "$PW" \
+      --ca "$CA_DIR/ca.pem" --timeout 10
+    jcheck <<'EOF'
+step('tls')['status'] == 'fail'
+step('tls')['diagnosis'] == 'tls-untrusted'
+'the issuer is unknown' in step('tls')['summary']
+'incomplete chain (the server must send its intermediate certificates)' in step('tls')['summary']
+'full chain' in step('tls')['hint']
+det('tls')['verify_errors'][0] == 'unable to get local issuer certificate'
+det('tls')['verify_errors'][1:] == ['unable to verify the first certificate']
+# What the server sent: the leaf alone, issued by a CA the client was not given.
+len(det('tls')['chain']) == 1
+det('tls')['chain'][0]['subject'] == 'CN = turn.example.org'
+det('tls')['chain'][0]['issuer'] == 'CN = turnprobe test intermediate CA'
+d['verdict'] == 'fail'
+EOF
+    expect_stopped_by_tls tls-untrusted
+  done
+  start_coturn_tls full --allow-loopback-peers
+  for suffix in "" "?transport=udp"; do
+    run 0 "turns:127.0.0.1:$TLS_PORT$suffix" -u alice --password-file "$PW" \
+      --ca "$CA_DIR/ca.pem" --timeout 15
+    jcheck <<'EOF'
+step('tls')['status'] == 'pass'
+step('tls')['diagnosis'] == 'ok'
+'certificate valid for 89 more days' in step('tls')['summary']
+det('tls')['verify_errors'] == []
+len(det('tls')['chain']) == 2
+det('tls')['chain'][0]['subject'] == 'CN = turn.example.org'
+det('tls')['chain'][0]['issuer'] == 'CN = turnprobe test intermediate CA'
+det('tls')['chain'][0]['days_left'] == 89
+det('tls')['chain'][1]['subject'] == 'CN = turnprobe test intermediate CA'
+det('tls')['chain'][1]['issuer'] == 'CN = turnprobe test CA'
+det('tls')['chain'][1]['san'] == []
+EOF
+    expect_checklist_passes
+  done ;;
+
+tls-ipv6 | dtls-ipv6)
+  # A coturn on ::1 alone, its certificate naming the address: the whole checklist over TLS
+  # (DTLS) to [::1]. No SNI on the wire (RFC 6066: no address literals in server_name), and
+  # the address is what the certificate is verified against: a certificate naming 127.0.0.1
+  # alone does not cover ::1.
+  suffix="" proto=tls
+  [ "$SCENARIO" = dtls-ipv6 ] && { suffix="?transport=udp" proto=dtls; }
+  COTURN_LISTEN="::1"
+  make_cert v4only "DNS:turn.example.org,IP:127.0.0.1" now "+90 days -1 hour"
+  start_coturn_tls v4only --allow-loopback-peers
+  run 1 "turns:[::1]:$TLS_PORT$suffix" -u alice --password-file "$PW" --ca "$CA_DIR/ca.pem" \
+    --timeout 10
+  jcheck <<'EOF'
+step('tls')['diagnosis'] == 'tls-hostname-mismatch'
+'does not cover "::1"; it covers DNS:turn.example.org, IP:127.0.0.1' in step('tls')['summary']
+det('tls')['verify_errors'] == ['IP address mismatch']
+EOF
+  expect_stopped_by_tls tls-hostname-mismatch
+
+  make_cert server "DNS:turn.example.org,IP:::1" now "+90 days -1 hour"
+  start_coturn_tls server --allow-loopback-peers
+  pcap="$TEST_DIR/c.pcapng"
+  EXTRA_OUTPUTS=("$pcap")
+  run 0 "turns:[::1]:$TLS_PORT$suffix" -u alice --password-file "$PW" --ca "$CA_DIR/ca.pem" \
+    --timeout 15 --pcap "$pcap"
+  jcheck <<EOF
+step('tls')['status'] == 'pass'
+step('tls')['diagnosis'] == 'ok'
+det('tls')['version'] in ('${proto^^}v1.2', '${proto^^}v1.3')
+det('tls')['alpn'] == 'stun.turn'
+det('tls')['sni'] == '(none: address literal)'
+det('tls')['chain'][0]['san'] == ['DNS:turn.example.org', 'IP:::1']
+det('tls')['verify_errors'] == []
+d['target']['transport'] == '$proto'
+d['target']['address'] == '[::1]:$TLS_PORT'
+det('binding')['mapped'].startswith('[::1]:')
+sorted(set(p['transport'] for p in d['packets'])) == ['$proto']
+EOF
+  expect_checklist_passes
+  client_hello_sni "$pcap" $proto "$TLS_PORT" | sort -u >"$TEST_DIR/sni.txt"
+  expect_eq "$(cat "$TEST_DIR/sni.txt")" - "server_name in the ClientHellos to [::1]"
+  ;;
+
+hostname-ok)
+  # A certificate for the name dialled: verified against the name, and the name in SNI. The
+  # server listens on both loopback addresses: localhost may resolve to both (GLib's resolver
+  # here gives ::1 and 127.0.0.1), one session each, and each must pass.
+  make_cert server "DNS:localhost" now "+90 days -1 hour"
+  COTURN_LISTEN="127.0.0.1 ::1" start_coturn_tls server --allow-loopback-peers
+  pcap="$TEST_DIR/c.pcapng"
+  EXTRA_OUTPUTS=("$pcap")
+  run 0 "turns:localhost:$TLS_PORT" -u alice --password-file "$PW" --ca "$CA_DIR/ca.pem" \
+    --timeout 20 --pcap "$pcap"
+  jcheck <<<"d['verdict'] == 'warn'"
+  mapfile -t sessions < <(session_reports)
+  [ ${#sessions[@]} -ge 1 ] || fail "no session in the report"
+  addresses=()
+  for J in "${sessions[@]}"; do
+    jcheck <<EOF
+step('tls')['status'] == 'pass'
+step('tls')['diagnosis'] == 'ok'
+det('tls')['sni'] == 'localhost'
+det('tls')['chain'][0]['san'] == ['DNS:localhost']
+det('tls')['verify_errors'] == []
+'certificate valid for 89 more days' in step('tls')['summary']
+d['target']['host'] == 'localhost'
+d['target']['address'] in ('127.0.0.1:$TLS_PORT', '[::1]:$TLS_PORT')
+EOF
+    expect_checklist_passes
+    addresses+=("$(jq_py "d['target']['address']")")
+  done
+  [ "$(printf '%s\n' "${addresses[@]}" | sort -u | wc -l)" = ${#addresses[@]} ] ||
+    fail "one address checked twice: ${addresses[*]}"
+  client_hello_sni "$pcap" tls "$TLS_PORT" | sort -u >"$TEST_DIR/sni.txt"
+  expect_eq "$(cat "$TEST_DIR/sni.txt")" localhost "server_name in the ClientHellos"
+  ;;
 
 *) fail "unknown scenario $SCENARIO" ;;
 esac

@@ -20,16 +20,19 @@ ossl() {
   }
 }
 
-# make_ca: a test CA (CA:TRUE) in $CA_DIR/ca.pem, with what `openssl ca` needs beside it.
-make_ca() {
-  mkdir -p "$CA_DIR/newcerts"
-  : >"$CA_DIR/index.txt"
-  echo 1000 >"$CA_DIR/serial"
-  cat >"$CA_DIR/ca.cnf" <<EOF
+# ca_setup DIR: what `openssl ca` needs to sign with the CA whose ca.pem and ca.key are in DIR
+# (its ca.cnf, index and serial). The CSR's extensions are copied: CA:TRUE for an intermediate,
+# the subjectAltName for a server.
+ca_setup() {
+  local dir=$1
+  mkdir -p "$dir/newcerts"
+  : >"$dir/index.txt"
+  echo 1000 >"$dir/serial"
+  cat >"$dir/ca.cnf" <<EOF
 [ ca ]
 default_ca = test_ca
 [ test_ca ]
-dir = $CA_DIR
+dir = $dir
 database = \$dir/index.txt
 new_certs_dir = \$dir/newcerts
 serial = \$dir/serial
@@ -40,25 +43,48 @@ copy_extensions = copy
 [ any_name ]
 commonName = supplied
 EOF
+}
+
+# make_ca: a test CA (CA:TRUE) in $CA_DIR/ca.pem, with what `openssl ca` needs beside it.
+make_ca() {
+  ca_setup "$CA_DIR"
   ossl req -x509 "${EC_KEY[@]}" -keyout "$CA_DIR/ca.key" -out "$CA_DIR/ca.pem" \
     -days 3650 -subj "/CN=turnprobe test CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 }
 
+# make_intermediate: an intermediate CA signed by the test CA, in $INTER_DIR/ca.pem, with what
+# `openssl ca` needs beside it: give make_cert $INTER_DIR to sign with it. Real servers' chains
+# look like this (root -> intermediate -> server), and the intermediate is what a server
+# configured with its leaf alone leaves out.
+INTER_DIR="$TEST_DIR/intermediate"
+make_intermediate() {
+  [ -f "$CA_DIR/ca.pem" ] || make_ca
+  ca_setup "$INTER_DIR"
+  ossl req "${EC_KEY[@]}" -keyout "$INTER_DIR/ca.key" -out "$INTER_DIR/ca.csr" \
+    -subj "/CN=turnprobe test intermediate CA" \
+    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign"
+  ossl ca -batch -notext -config "$CA_DIR/ca.cnf" -cert "$CA_DIR/ca.pem" \
+    -keyfile "$CA_DIR/ca.key" -in "$INTER_DIR/ca.csr" -out "$INTER_DIR/ca.pem" \
+    -startdate "$(ca_date now)" -enddate "$(ca_date "+5 years")"
+}
+
 # An openssl ca date from a date(1) expression relative to now ("now", "-10 days").
 ca_date() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 
-# make_cert NAME SAN START END: a server certificate for CN=turn.example.org signed by the test
-# CA, with subjectAltName SAN, valid from START to END (date(1) expressions: "now",
-# "-400 days", "+90 days -1 hour"); writes $TEST_DIR/NAME.pem and NAME.key. An end an hour
-# short of whole days keeps the days left the same however long the test takes to get there.
+# make_cert NAME SAN START END [CA_DIR]: a server certificate for CN=turn.example.org signed by
+# the test CA (or by the CA in CA_DIR: $INTER_DIR), with subjectAltName SAN, valid from START to
+# END (date(1) expressions: "now", "-400 days", "+90 days -1 hour"); writes $TEST_DIR/NAME.pem
+# and NAME.key. An end an hour short of whole days keeps the days left the same however long
+# the test takes to get there.
 make_cert() {
-  local name=$1 san=$2 start=$3 end=$4
+  local name=$1 san=$2 start=$3 end=$4 ca=${5:-$CA_DIR}
   [ -f "$CA_DIR/ca.pem" ] || make_ca
   ossl req "${EC_KEY[@]}" -keyout "$TEST_DIR/$name.key" -out "$TEST_DIR/$name.csr" \
     -subj "/CN=turn.example.org" -addext "subjectAltName=$san"
-  ossl ca -batch -notext -config "$CA_DIR/ca.cnf" -cert "$CA_DIR/ca.pem" \
-    -keyfile "$CA_DIR/ca.key" -in "$TEST_DIR/$name.csr" -out "$TEST_DIR/$name.pem" \
+  ossl ca -batch -notext -config "$ca/ca.cnf" -cert "$ca/ca.pem" \
+    -keyfile "$ca/ca.key" -in "$TEST_DIR/$name.csr" -out "$TEST_DIR/$name.pem" \
     -startdate "$(ca_date "$start")" -enddate "$(ca_date "$end")"
 }
 
@@ -73,8 +99,10 @@ make_self_signed() {
 TLS_PASSWORD=tp-tls-9fK3q7Zr
 printf '%s' "$TLS_PASSWORD" >"$PW"
 
-# start_coturn_tls NAME [turnserver options...]: coturn on 127.0.0.1 with the certificate
-# NAME.pem: plain TURN on TURN_PORT (UDP and TCP), TLS and DTLS on TLS_PORT; user alice with
+# start_coturn_tls NAME [turnserver options...]: coturn on the addresses in COTURN_LISTEN
+# (default 127.0.0.1; "::1", or "127.0.0.1 ::1"; relays on 127.0.0.1 whatever they are) with
+# the certificate NAME.pem (which may hold intermediates after the server's own) and its key
+# NAME.key: plain TURN on TURN_PORT (UDP and TCP), TLS and DTLS on TLS_PORT; user alice with
 # TLS_PASSWORD in realm example.org. NAME "-" starts it without a certificate and with
 # --no-tls --no-dtls: plain TURN only. Waits for the ports (bounded).
 start_coturn_tls() {
@@ -100,6 +128,8 @@ try_coturn_tls() {
   local name=$1; shift
   local tls_args=(--cert "$TEST_DIR/$name.pem" --pkey "$TEST_DIR/$name.key")
   [ "$name" = - ] && tls_args=(--no-tls --no-dtls)
+  local a listen_args=()
+  for a in ${COTURN_LISTEN:-127.0.0.1}; do listen_args+=(-L "$a"); done
   TURN_PORT=$(free_port)
   TLS_PORT=$(free_port)
   while [ "$TLS_PORT" = "$TURN_PORT" ]; do TLS_PORT=$(free_port); done
@@ -107,7 +137,7 @@ try_coturn_tls() {
   local dir="$TEST_DIR/coturn-$TLS_PORT"
   mkdir -p "$dir"
   COTURN_LOG="$dir/log"
-  turnserver -n --log-file=stdout --simple-log --no-cli -L 127.0.0.1 -E 127.0.0.1 \
+  turnserver -n --log-file=stdout --simple-log --no-cli "${listen_args[@]}" -E 127.0.0.1 \
     -p "$TURN_PORT" --tls-listening-port "$TLS_PORT" --min-port "$RELAY_MIN" \
     --max-port "$RELAY_MAX" -a -u "alice:$TLS_PASSWORD" -r example.org -f "${tls_args[@]}" \
     --userdb "$dir/db.sqlite" --pidfile "$dir/pid" "$@" >"$COTURN_LOG" 2>&1 &
