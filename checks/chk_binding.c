@@ -52,6 +52,8 @@ void chk_binding_judge(const struct rpt_result *r, struct rpt_session *s)
             g_free(sum);
             json_object_set_string_member(st->details, "mapped", a);
             json_object_set_double_member(st->details, "rtt_ms", t->rtt_ms);
+            if (m.classic)
+                json_object_set_boolean_member(st->details, "classic", TRUE);
             json_object_set_string_member(s->facts, "mapped", a);
             const uint8_t *v;
             size_t len;
