@@ -650,6 +650,12 @@ static gboolean nice_stopped(const struct chk_ctx *ctx)
     return ctx->interrupted || (ctx->stop && *ctx->stop);
 }
 
+static gboolean binding_failed(const struct rpt_session *s)
+{
+    const struct rpt_step *b = rpt_step_find(s, "binding");
+    return b && b->status == RPT_FAIL;
+}
+
 void chk_nice_run(struct chk_run *run)
 {
     struct chk_ctx *ctx = &run->ctx;
@@ -689,6 +695,11 @@ void chk_nice_run(struct chk_run *run)
         not_run = "interrupted";
     else if (now >= ctx->deadline)
         not_run = "the run's deadline (--timeout) had passed";
+    else if (binding_failed(ctx->s))
+        /* Nothing answered turnprobe's own Binding: libnice would spend its budget meeting the
+         * same silence or refusal, and report nothing new. */
+        not_run = "the server did not answer turnprobe's own Binding (see binding): libnice "
+                  "would meet the same";
     else if (run->client && run->client->conn && run->client->conn->local.family)
         local = run->client->conn->local; /* the address our own client used */
     else if (!route_local(&ctx->server, &local))
