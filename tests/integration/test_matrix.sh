@@ -77,7 +77,7 @@ chk() {
   local want=$1 uri=$2 rc=0
   shift 2
   in_client "$TP" check "$uri" -u alice --password-file "$PW" --ca "$TEST_DIR/srv.pem" \
-    --only binding,allocate --timeout 8 --capture self --json "$J" --color never "$@" \
+    --only binding,allocate --timeout 15 --capture self --json "$J" --color never "$@" \
     >"$OUT" 2>&1 || rc=$?
   [ "$rc" = "$want" ] || { cat "$OUT" >&2; fail "check $uri exited $rc, expected $want"; }
   no_secrets "$OUT" "$J"
@@ -110,7 +110,7 @@ mx_coturn
 case "$SCENARIO" in
 udp-blocked)
   mx_firewall "meta l4proto udp drop"
-  mx 0 "${MATRIX_CREDS[@]}" --timeout 6 --html "$TEST_DIR/m.html" --md "$TEST_DIR/m.md"
+  mx 0 "${MATRIX_CREDS[@]}" --timeout 10 --html "$TEST_DIR/m.html" --md "$TEST_DIR/m.md"
   expect_verdict no-response udp:3478 udp:443 dtls:5349
   expect_ok tcp:3478 tls:5349 tcp:443 tls:443
   expect_eq "$(cell tcp:3478 step)" allocate "tcp:3478 judged up to the allocation"
@@ -137,7 +137,7 @@ udp-blocked)
 tcp443-only)
   mx_firewall "ip saddr $MX_SERVER_IP tcp sport 443 accept
     drop"
-  mx 0 "${MATRIX_CREDS[@]}" --timeout 6 --port 8443
+  mx 0 "${MATRIX_CREDS[@]}" --timeout 10 --port 8443
   expect_ok tcp:443 tls:443
   for c in udp:3478 tcp:3478 tls:5349 dtls:5349 udp:443 udp:8443 tcp:8443 tls:8443; do
     [ "$(cell "$c" status)" = fail ] || fail "cell $c should fail, it is $(cell "$c" status)"
@@ -173,7 +173,7 @@ http-proxy)
   # Only the proxy answers: a network whose only way out is the web proxy.
   mx_firewall "ip saddr $MX_PROXY_IP accept
     drop"
-  mx 0 "${MATRIX_CREDS[@]}" --timeout 8 --proxy "$MX_HTTP_PROXY" --port 8443
+  mx 0 "${MATRIX_CREDS[@]}" --timeout 15 --proxy "$MX_HTTP_PROXY" --port 8443
   expect_eq "$(json_get "$J" "d['matrix']['columns']")" "['tcp:3478', 'tls:5349', 'tcp:443', 'tls:443', 'tcp:8443', 'tls:8443']" "columns through a proxy"
   expect_eq "$(json_get "$J" "d['matrix']['proxy']")" "HTTP proxy $MX_PROXY_IP:8888" "proxy"
   expect_ok tcp:3478 tls:5349 tcp:443 tls:443
@@ -185,7 +185,7 @@ http-proxy)
   expect_eq "$(json_get "$J" "[st['details']['proxy_tls']['compared'] for s in d['sessions'] if s['target']['uri']=='turns:$MX_HOST:443?transport=tcp' for st in s['steps'] if st['id']=='tls'][0]")" False "interception not compared"
   # The same with the proxy from the environment.
   in_client env https_proxy="$MX_HTTP_PROXY" "$TP" matrix "$MX_HOST" "${MATRIX_CREDS[@]}" \
-    --timeout 8 --proxy env --json "$J" >"$OUT" 2>&1 || { cat "$OUT" >&2; fail "--proxy env"; }
+    --timeout 15 --proxy env --json "$J" >"$OUT" 2>&1 || { cat "$OUT" >&2; fail "--proxy env"; }
   expect_ok tcp:3478 tls:443
   # check through the proxy.
   chk 0 "turn:$MX_HOST:3478?transport=tcp" --proxy "$MX_HTTP_PROXY"
@@ -206,7 +206,7 @@ http-proxy-auth)
   mx_firewall "ip saddr $MX_PROXY_IP accept
     drop"
   good="http://tpuser:$PROXY_PW@$MX_PROXY_IP:8888"
-  mx 0 "${MATRIX_CREDS[@]}" --timeout 8 --proxy "$good"
+  mx 0 "${MATRIX_CREDS[@]}" --timeout 15 --proxy "$good"
   expect_ok tcp:3478 tls:5349 tcp:443 tls:443
   expect_eq "$(json_get "$J" "d['matrix']['proxy']")" "HTTP proxy $MX_PROXY_IP:8888" "proxy named without its password"
   chk 0 "turn:$MX_HOST:3478?transport=tcp" --proxy "$good"
@@ -225,7 +225,7 @@ socks5-proxy)
   mx_danted 1080
   mx_firewall "ip saddr $MX_PROXY_IP accept
     drop"
-  mx 0 "${MATRIX_CREDS[@]}" --timeout 8 --proxy "$MX_SOCKS_PROXY" --port 8443
+  mx 0 "${MATRIX_CREDS[@]}" --timeout 15 --proxy "$MX_SOCKS_PROXY" --port 8443
   expect_ok tcp:3478 tls:5349 tcp:443 tls:443
   expect_verdict proxy-refused tcp:8443 tls:8443
   expect_eq "$(json_get "$J" "d['matrix']['proxy']")" "SOCKS5 proxy $MX_PROXY_IP:1080" "proxy"
