@@ -92,10 +92,16 @@ turnserver_start() {
   local dir="$TEST_DIR/coturn-${ns:-host}-$port"
   mkdir -p "$dir"
   COTURN_LOG="$dir/log"
-  in_ns "$ns" turnserver -n --log-file=stdout --simple-log --no-cli -L 127.0.0.1 -E 127.0.0.1 \
-    -p "$port" --min-port "$RELAY_MIN" --max-port "$RELAY_MAX" -f --no-tls --no-dtls \
-    --allow-loopback-peers --userdb "$dir/db.sqlite" --pidfile "$dir/pid" "$@" \
-    >"$COTURN_LOG" 2>&1 &
+  local cmd=(turnserver -n --log-file=stdout --simple-log --no-cli -L 127.0.0.1 -E 127.0.0.1
+    -p "$port" --min-port "$RELAY_MIN" --max-port "$RELAY_MAX" -f --no-tls --no-dtls
+    --allow-loopback-peers --userdb "$dir/db.sqlite" --pidfile "$dir/pid" "$@")
+  # Not through in_ns in the background: that would fork a subshell, $! would be the subshell,
+  # and the EXIT trap would kill it and leave coturn running. ip netns exec execs in place.
+  if [ -n "$ns" ]; then
+    ip netns exec "$ns" "${cmd[@]}" >"$COTURN_LOG" 2>&1 &
+  else
+    "${cmd[@]}" >"$COTURN_LOG" 2>&1 &
+  fi
   PIDS+=($!)
   wait_listen "$ns" udp "$port" $! "$COTURN_LOG"
   wait_listen "$ns" tcp "$port" "${PIDS[-1]}" "$COTURN_LOG"
