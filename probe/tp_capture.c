@@ -1612,39 +1612,7 @@ static size_t build_rebuilt(const struct tp_capture *c, const struct out_item *i
     }
     dlen = MIN(dlen, RPT_PCAPNG_SNAPLEN - iplen - l4hdr);
     const size_t l4len = l4hdr + dlen, total = iplen + l4len;
-    guint64 pseudo = 0;
-    if (v4) {
-        static const guint8 any4[4] = {0, 0, 0, 0};
-        buf[0] = 0x45;
-        buf[1] = 0;
-        sl_put_u16(buf + 2, (guint16)total);
-        sl_put_u32(buf + 4, 0);
-        buf[8] = 64;
-        buf[9] = proto;
-        sl_put_u16(buf + 10, 0);
-        memcpy(buf + 12, p->src.family == SL_AF_IPV4 ? p->src.ip : any4, 4);
-        memcpy(buf + 16, p->dst.family == SL_AF_IPV4 ? p->dst.ip : any4, 4);
-        sl_put_u16(buf + 10, rpt_csum_fold(rpt_csum_add(0, buf, 20)));
-        guint8 ph[12];
-        memcpy(ph, buf + 12, 8);
-        ph[8] = 0;
-        ph[9] = proto;
-        sl_put_u16(ph + 10, (guint16)l4len);
-        pseudo = rpt_csum_add(0, ph, sizeof(ph));
-    } else {
-        guint8 ph[40];
-        sl_put_u32(buf, 0x60000000u);
-        sl_put_u16(buf + 4, (guint16)l4len);
-        buf[6] = proto;
-        buf[7] = 64;
-        rpt_ip6_bytes(&p->src, buf + 8);
-        rpt_ip6_bytes(&p->dst, buf + 24);
-        memcpy(ph, buf + 8, 32);
-        sl_put_u32(ph + 32, (guint32)l4len);
-        ph[36] = ph[37] = ph[38] = 0;
-        ph[39] = proto;
-        pseudo = rpt_csum_add(0, ph, sizeof(ph));
-    }
+    guint64 pseudo = rpt_ip_header(buf, v4, &p->src, &p->dst, proto, l4len, 0, 0);
     guint8 *l4 = buf + iplen;
     if (dlen)
         memcpy(l4 + l4hdr, data, dlen);

@@ -475,6 +475,45 @@ char *rpt_pcapng_run_comment(const struct rpt_result *r)
     return g_string_free(s, FALSE);
 }
 
+guint64 rpt_ip_header(guint8 *buf, gboolean v4, const struct sl_addr *src,
+                      const struct sl_addr *dst, guint8 proto, size_t l4len, guint16 ident,
+                      guint16 frag)
+{
+    if (v4) {
+        static const guint8 any4[4] = {0, 0, 0, 0}; /* a side without an address */
+        buf[0] = 0x45;
+        buf[1] = 0;
+        sl_put_u16(buf + 2, (guint16)(20 + l4len));
+        sl_put_u16(buf + 4, ident);
+        sl_put_u16(buf + 6, frag);
+        buf[8] = 64;
+        buf[9] = proto;
+        sl_put_u16(buf + 10, 0);
+        memcpy(buf + 12, src->family == SL_AF_IPV4 ? src->ip : any4, 4);
+        memcpy(buf + 16, dst->family == SL_AF_IPV4 ? dst->ip : any4, 4);
+        sl_put_u16(buf + 10, rpt_csum_fold(rpt_csum_add(0, buf, 20)));
+        guint8 ph[12];
+        memcpy(ph, buf + 12, 8);
+        ph[8] = 0;
+        ph[9] = proto;
+        sl_put_u16(ph + 10, (guint16)l4len);
+        return rpt_csum_add(0, ph, sizeof(ph));
+    }
+    sl_put_u32(buf, 0x60000000u);
+    sl_put_u16(buf + 4, (guint16)l4len);
+    buf[6] = proto;
+    buf[7] = 64;
+    rpt_ip6_bytes(src, buf + 8);
+    rpt_ip6_bytes(dst, buf + 24);
+    /* RFC 8200 §8.1 pseudo-header: addresses, upper-layer length, next header. */
+    guint8 ph[40];
+    memcpy(ph, buf + 8, 32);
+    sl_put_u32(ph + 32, (guint32)l4len);
+    ph[36] = ph[37] = ph[38] = 0;
+    ph[39] = proto;
+    return rpt_csum_add(0, ph, sizeof(ph));
+}
+
 /* ---- frames rebuilt from the model --------------------------------------------------------- */
 
 #define IPPROTO_ICMP_   1
@@ -709,48 +748,9 @@ static size_t frame_build(struct synth *s, const struct rpt_packet *p, guint8 *b
     const size_t l4len = l4hdr + dlen;
     const size_t total = iplen + l4len;
 
-    /* The IP header and the pseudo-header sum the transport checksum starts from. */
-    guint8 src16[16], dst16[16];
-    guint64 pseudo = 0;
-    if (v4) {
-        guint8 *h = buf;
-        h[0] = 0x45;
-        h[1] = 0;
-        sl_put_u16(h + 2, (guint16)total);
-        sl_put_u16(h + 4, (guint16)p->n);     /* identification: the frame number, deterministic */
-        sl_put_u16(h + 6, icmp ? 0 : 0x4000); /* DF, as Linux sets on its sockets */
-        h[8] = 64;
-        h[9] = proto;
-        sl_put_u16(h + 10, 0);
-        static const guint8 any4[4] = {0, 0, 0, 0}; /* a side without an address */
-        memcpy(h + 12, p->src.family == SL_AF_IPV4 ? p->src.ip : any4, 4);
-        memcpy(h + 16, p->dst.family == SL_AF_IPV4 ? p->dst.ip : any4, 4);
-        sl_put_u16(h + 10, rpt_csum_fold(rpt_csum_add(0, h, 20)));
-        guint8 ph[12];
-        memcpy(ph, h + 12, 8);
-        ph[8] = 0;
-        ph[9] = proto;
-        sl_put_u16(ph + 10, (guint16)l4len);
-        pseudo = rpt_csum_add(0, ph, sizeof(ph));
-    } else {
-        guint8 *h = buf;
-        rpt_ip6_bytes(&p->src, src16);
-        rpt_ip6_bytes(&p->dst, dst16);
-        sl_put_u32(h, 0x60000000u);
-        sl_put_u16(h + 4, (guint16)l4len);
-        h[6] = proto;
-        h[7] = 64;
-        memcpy(h + 8, src16, 16);
-        memcpy(h + 24, dst16, 16);
-        /* RFC 8200 §8.1 pseudo-header: addresses, upper-layer length, next header. */
-        guint8 ph[40];
-        memcpy(ph, src16, 16);
-        memcpy(ph + 16, dst16, 16);
-        sl_put_u32(ph + 32, (guint32)l4len);
-        ph[36] = ph[37] = ph[38] = 0;
-        ph[39] = proto;
-        pseudo = rpt_csum_add(0, ph, sizeof(ph));
-    }
+    /* identification: the frame number, deterministic; DF as Linux sets on its sockets. */
+    guint64 pseudo = rpt_ip_header(buf, v4, &p->src, &p->dst, proto, l4len, (guint16)p->n,
+                                   icmp ? 0 : 0x4000);
 
     guint8 *l4 = buf + iplen;
     if (dlen)

@@ -81,5 +81,11 @@ void rpt_pcapng_abort(struct rpt_pcapng *w);
 guint64 rpt_csum_add(guint64 sum, const guint8 *p, size_t n);
 guint16 rpt_csum_fold(guint64 sum);
 void rpt_ip6_bytes(const struct sl_addr *a, guint8 out[16]);
+/* Writes an IPv4 (20-byte) or IPv6 (40-byte) header for l4len bytes of transport above it,
+ * and returns the pseudo-header sum the transport checksum starts from. ident and frag are
+ * IPv4's identification and flags/fragment-offset fields. */
+guint64 rpt_ip_header(guint8 *buf, gboolean v4, const struct sl_addr *src,
+                      const struct sl_addr *dst, guint8 proto, size_t l4len, guint16 ident,
+                      guint16 frag);
 
 #endif
