@@ -103,19 +103,6 @@ static void fmt_ms(double ms, char *buf, size_t n)
         g_snprintf(buf, n, "%.2f s", ms / 1000);
 }
 
-static const struct rpt_step *worst_step(const struct rpt_session *s)
-{
-    const struct rpt_step *warn = NULL;
-    for (guint i = 0; i < s->steps->len; i++) {
-        const struct rpt_step *st = g_ptr_array_index(s->steps, i);
-        if (st->status == RPT_FAIL)
-            return st;
-        if (st->status == RPT_WARN && !warn)
-            warn = st;
-    }
-    return warn;
-}
-
 static void row(GString *o, const char *key, const char *value, gboolean code)
 {
     if (!value || !*value)
@@ -352,7 +339,7 @@ static void wireshark(GString *o, const struct rpt_result *r, guint si,
 
 static void lead(GString *o, const struct rpt_session *s)
 {
-    const struct rpt_step *worst = worst_step(s);
+    const struct rpt_step *worst = rpt_session_worst_step(s);
     if (!worst)
         return;
     const struct rpt_diag *d = rpt_diag_find(worst->diagnosis ? worst->diagnosis : "");
@@ -420,7 +407,7 @@ char *rpt_md_to_string(const struct rpt_result *r)
     g_string_append(o, "\n| # | Session | Verdict | Diagnosis |\n|--:|---|---|---|\n");
     for (guint i = 0; i < r->sessions->len; i++) {
         const struct rpt_session *s = g_ptr_array_index(r->sessions, i);
-        const struct rpt_step *worst = worst_step(s);
+        const struct rpt_step *worst = rpt_session_worst_step(s);
         g_string_append_printf(o, "| %u | ", i + 1);
         md_text(o, s->name);
         g_string_append_printf(o, " | %s | ", verdict_badge(rpt_session_verdict(s)));

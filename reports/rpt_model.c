@@ -274,6 +274,19 @@ enum rpt_status rpt_session_verdict(const struct rpt_session *s)
     return v;
 }
 
+const struct rpt_step *rpt_session_worst_step(const struct rpt_session *s)
+{
+    const struct rpt_step *warn = NULL;
+    for (guint i = 0; i < s->steps->len; i++) {
+        const struct rpt_step *st = g_ptr_array_index(s->steps, i);
+        if (st->status == RPT_FAIL)
+            return st;
+        if (st->status == RPT_WARN && !warn)
+            warn = st;
+    }
+    return warn;
+}
+
 enum rpt_status rpt_result_verdict(const struct rpt_result *r)
 {
     enum rpt_status v = RPT_PASS;

@@ -158,6 +158,8 @@ struct rpt_finding *rpt_finding_add(struct rpt_session *s, const char *diagnosis
 /* The overall verdict: fail if any step failed, warn if any warned, else pass. */
 enum rpt_status rpt_session_verdict(const struct rpt_session *s);
 enum rpt_status rpt_result_verdict(const struct rpt_result *r);
+/* The first failing step, else the first warning one, else NULL: what a verdict line names. */
+const struct rpt_step *rpt_session_worst_step(const struct rpt_session *s);
 
 const char *rpt_status_name(enum rpt_status s); /* "pass", "warn", "fail", "skip" */
 const char *rpt_severity_name(enum rpt_severity s); /* "info", "warn", "fail" */

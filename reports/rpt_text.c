@@ -464,20 +464,6 @@ static void counts_text(GString *s, const int n[4])
         g_string_append(s, "no steps");
 }
 
-/* The first failing (else warning) step: what the verdict line names. */
-static const struct rpt_step *worst_step(const struct rpt_session *s)
-{
-    const struct rpt_step *warn = NULL;
-    for (guint i = 0; i < s->steps->len; i++) {
-        const struct rpt_step *st = g_ptr_array_index(s->steps, i);
-        if (st->status == RPT_FAIL)
-            return st;
-        if (st->status == RPT_WARN && !warn)
-            warn = st;
-    }
-    return warn;
-}
-
 static void put_verdict_word(struct tw *w, enum rpt_status v)
 {
     char *up = g_ascii_strup(rpt_status_name(v), -1);
@@ -531,7 +517,7 @@ static void put_verdict(struct tw *w, const struct rpt_result *r, const struct r
     GString *head = g_string_new(NULL), *tail = g_string_new(NULL);
     if (s) {
         /* The first line names what to look at; the second counts. */
-        const struct rpt_step *worst = worst_step(s);
+        const struct rpt_step *worst = rpt_session_worst_step(s);
         if (worst)
             g_string_append_printf(head, "%s: %s", rpt_step_title(worst->id), worst->diagnosis);
         count_steps(s, n);
@@ -580,7 +566,7 @@ static void put_summary_table(struct tw *w, const struct rpt_result *r)
         put_sym(w, status_color(w, v), status_sym(w, v));
         g_string_append_printf(w->o, " %-4s  %s", up, name);
         spaces(w, name_w - width_of(name));
-        const struct rpt_step *worst = worst_step(s);
+        const struct rpt_step *worst = rpt_session_worst_step(s);
         if (worst)
             g_string_append_printf(w->o, "  %s (%s)", worst->diagnosis, worst->id);
         put(w, "\n");
