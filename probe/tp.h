@@ -30,6 +30,15 @@ int tp_cmd_matrix(int argc, char **argv);
 gboolean tp_color_valid(const char *mode);
 gboolean tp_want_color(const char *mode);
 
+/* Ctrl-C and SIGTERM while a command runs: they set tp_interrupted (the run winds down, releases
+ * what it allocated and writes its reports) instead of killing the process. */
+extern volatile gboolean tp_interrupted;
+struct tp_signals {
+    guint ids[2];
+};
+void tp_signals_catch(struct tp_signals *s);
+void tp_signals_release(struct tp_signals *s);
+
 struct rpt_result;
 /* Writes each report asked for (a NULL path is skipped, "-" is standard output) and says on
  * stderr which could not be written: FALSE when any failed. */

@@ -39,15 +39,6 @@ static gboolean on_verbose(const gchar *name, const gchar *value, gpointer data,
     return TRUE;
 }
 
-static volatile gboolean interrupted;
-
-static gboolean on_sigint(gpointer ud)
-{
-    (void)ud;
-    interrupted = TRUE;
-    return G_SOURCE_CONTINUE;
-}
-
 static gboolean valid_steps(const char *list, char ***out, GError **err)
 {
     if (!list)
@@ -85,7 +76,7 @@ static void on_async(GObject *src, GAsyncResult *res, gpointer ud)
 static void wait_async(struct async_wait *w, GCancellable *cancel, gint64 deadline)
 {
     while (!w->res) {
-        if (g_get_monotonic_time() >= deadline || interrupted)
+        if (g_get_monotonic_time() >= deadline || tp_interrupted)
             g_cancellable_cancel(cancel);
         GMainContext *mc = g_main_context_get_thread_default();
         g_main_context_iteration(mc, !g_cancellable_is_cancelled(cancel));
@@ -292,8 +283,10 @@ static struct rpt_session *new_session(struct rpt_result *r, const struct target
         s->target.host = g_strdup(t->uri.host);
         s->target.port = t->uri.port;
         /* turns: is TLS over TCP, or DTLS with ?transport=udp (RFC 7065). */
-        s->target.transport = g_strdup(t->uri.secure ? (t->uri.transport == SL_URI_UDP ? "dtls" : "tls")
-                                                     : sl_uri_transport_name(t->uri.transport));
+        const char *tp = sl_uri_transport_name(t->uri.transport);
+        if (t->uri.secure)
+            tp = t->uri.transport == SL_URI_UDP ? "dtls" : "tls";
+        s->target.transport = g_strdup(tp);
     }
     s->target.username = g_strdup(t->username);
     s->target.password_info =
@@ -395,16 +388,16 @@ static void check_target(struct rpt_result *r, struct chk_config *base, const st
         gint64 left = target_deadline - g_get_monotonic_time();
         cfg.deadline_us = g_get_monotonic_time() + MAX(left / (gint64)(n - i), 0);
         cfg.server = &pl->addr;
-        chk_check_run(&cfg, r, s, &interrupted);
+        chk_check_run(&cfg, r, s, &tp_interrupted);
         /* For iceServers input, what a browser's ICE agent gathers from this URL, as the
          * WebRTC samples' "Trickle ICE" page shows it: once per URL, from its first address. */
-        if (gather && i == 0 && !interrupted && g_get_monotonic_time() < target_deadline) {
+        if (gather && i == 0 && !tp_interrupted && g_get_monotonic_time() < target_deadline) {
             cfg.deadline_us = target_deadline;
             json_object_set_object_member(s->facts, "gathering",
-                                          chk_nice_gather(&cfg, &interrupted));
+                                          chk_nice_gather(&cfg, &tp_interrupted));
         }
         tp_proxy_check_tls(&cfg, s);
-        if (interrupted)
+        if (tp_interrupted)
             break;
     }
     /* Round-robin DNS with a dead node: some addresses work and others do not. */
@@ -473,7 +466,8 @@ static void print_gathering(FILE *out, const struct rpt_result *r)
                                 ? json_object_get_array_member(g, "failed") : NULL;
         for (guint k = 0; failed && k < json_array_get_length(failed); k++) {
             JsonObject *f = json_array_get_object_element(failed, k);
-            fprintf(out, "    no %s: %s\n", json_object_get_string_member_with_default(f, "type", "?"),
+            fprintf(out, "    no %s: %s\n",
+                    json_object_get_string_member_with_default(f, "type", "?"),
                     json_object_get_string_member_with_default(f, "why", "?"));
         }
     }
@@ -726,10 +720,10 @@ int tp_cmd_check(int argc, char **argv)
                             "turnprobe's own packet log (--capture self)\n", err->message);
         g_clear_error(&err);
     }
-    guint sig = g_unix_signal_add(SIGINT, on_sigint, NULL);
-    guint sigterm = g_unix_signal_add(SIGTERM, on_sigint, NULL);
+    struct tp_signals sig;
+    tp_signals_catch(&sig);
     r = rpt_result_new("check", TP_VERSION);
-    for (guint i = 0; i < targets->len && !interrupted; i++) {
+    for (guint i = 0; i < targets->len && !tp_interrupted; i++) {
         struct target *t = g_ptr_array_index(targets, i);
         check_target(r, &cfg, t, &o, targets->len - i, o.ice_servers != NULL);
     }
@@ -745,8 +739,7 @@ int tp_cmd_check(int argc, char **argv)
             cap = NULL;
         }
     }
-    g_source_remove(sig);
-    g_source_remove(sigterm);
+    tp_signals_release(&sig);
 
     rc = rpt_result_verdict(r) == RPT_FAIL ? TP_EXIT_FAIL : TP_EXIT_OK;
     if (o.redact)
@@ -761,15 +754,15 @@ int tp_cmd_check(int argc, char **argv)
              * cut short when it was (a live capture writes the same from tp_capture). */
             char *how = tp_capture_howto(r, r->capture_file);
             g_free(r->capture_note);
-            r->capture_note = g_strdup_printf("%s%s%s", interrupted ? "the run was interrupted "
-                                                                      "(Ctrl-C): the packets "
-                                                                      "so far\n" : "",
-                                              *how ? "to look at it: " : "", how);
+            const char *cut = tp_interrupted ? "the run was interrupted (Ctrl-C): the packets "
+                                               "so far\n"
+                                             : "";
+            r->capture_note = g_strdup_printf("%s%s%s", cut, *how ? "to look at it: " : "", how);
             g_free(how);
         }
     }
     if (o.pcap && capture != TP_CAPTURE_OFF &&
-        !(cap ? tp_capture_write(cap, r, o.pcap, interrupted, &err)
+        !(cap ? tp_capture_write(cap, r, o.pcap, tp_interrupted, &err)
               : rpt_pcapng_write(r, o.pcap, &err))) {
         fprintf(stderr, "turnprobe check: cannot write the capture: %s\n", err->message);
         g_clear_error(&err);
@@ -796,7 +789,7 @@ int tp_cmd_check(int argc, char **argv)
                 tp_capture_print_hint(stdout, cap, r, o.pcap);
         }
     }
-    if (interrupted)
+    if (tp_interrupted)
         rc = rc == TP_EXIT_OK ? TP_EXIT_FAIL : rc;
 out:
     tp_capture_free(cap);

@@ -1,4 +1,6 @@
 /* Command-line conventions the subcommands share: --color, and writing the reports asked for. */
+#include <glib-unix.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,4 +70,27 @@ gboolean tp_print_format(const struct rpt_result *r, const char *format)
         fputc('\n', stdout);
     g_free(s);
     return TRUE;
+}
+
+volatile gboolean tp_interrupted;
+
+static gboolean on_signal(gpointer ud)
+{
+    (void)ud;
+    tp_interrupted = TRUE;
+    return G_SOURCE_CONTINUE;
+}
+
+void tp_signals_catch(struct tp_signals *s)
+{
+    s->ids[0] = g_unix_signal_add(SIGINT, on_signal, NULL);
+    s->ids[1] = g_unix_signal_add(SIGTERM, on_signal, NULL);
+}
+
+void tp_signals_release(struct tp_signals *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->ids[i])
+            g_source_remove(s->ids[i]);
+    s->ids[0] = s->ids[1] = 0;
 }

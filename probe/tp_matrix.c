@@ -82,15 +82,6 @@ struct mx_run {
     const char *password;
 };
 
-static volatile gboolean interrupted;
-
-static gboolean on_sigint(gpointer ud)
-{
-    (void)ud;
-    interrupted = TRUE;
-    return G_SOURCE_CONTINUE;
-}
-
 static gboolean is_secure(enum rpt_transport tp)
 {
     return tp == RPT_TLS || tp == RPT_DTLS;
@@ -755,7 +746,7 @@ static void print_text(FILE *out, const struct mx_run *run, const char *host,
             run->rows->len == 1 ? "" : "es", run->cols->len, secs);
     if (proxy_name)
         fprintf(out, "UDP and DTLS left out: HTTP CONNECT and SOCKS5 carry TCP only.\n");
-    if (interrupted)
+    if (tp_interrupted)
         fprintf(out, "Interrupted (Ctrl-C): the cells still running show what they had seen.\n");
     fputc('\n', out);
     print_table(out, run, color);
@@ -980,7 +971,7 @@ static GArray *resolve_rows(const struct sl_uri *u, int family, gint64 deadline,
     struct async_wait w = {0};
     g_resolver_lookup_by_name_async(res, u->host, cancel, on_async, &w);
     while (!w.res) {
-        if (g_get_monotonic_time() >= deadline || interrupted)
+        if (g_get_monotonic_time() >= deadline || tp_interrupted)
             g_cancellable_cancel(cancel);
         g_main_context_iteration(NULL, FALSE);
         if (!w.res)
@@ -1186,8 +1177,8 @@ int tp_cmd_matrix(int argc, char **argv)
 
     gint64 t0 = g_get_monotonic_time();
     gint64 deadline = t0 + (gint64)(o.timeout * G_USEC_PER_SEC);
-    guint sig = g_unix_signal_add(SIGINT, on_sigint, NULL);
-    guint sigterm = g_unix_signal_add(SIGTERM, on_sigint, NULL);
+    struct tp_signals sig;
+    tp_signals_catch(&sig);
     char *dns_why = NULL;
     rows = resolve_rows(&host, o.ipv4 ? 4 : o.ipv6 ? 6 : 0, deadline, &dns_why);
     run.r = rpt_result_new("matrix", TP_VERSION);
@@ -1200,8 +1191,7 @@ int tp_cmd_matrix(int argc, char **argv)
         if (!o.quiet)
             fprintf(stderr, "turnprobe matrix: %s\n", dns_why);
         g_free(dns_why);
-        g_source_remove(sig);
-        g_source_remove(sigterm);
+        tp_signals_release(&sig);
         rc = TP_EXIT_FAIL;
         if (o.json && !rpt_json_write(run.r, o.json, &err)) {
             fprintf(stderr, "turnprobe matrix: cannot write the JSON report: %s\n", err->message);
@@ -1213,7 +1203,7 @@ int tp_cmd_matrix(int argc, char **argv)
 
     run.cols = cols;
     run.rows = rows;
-    run.stop = &interrupted;
+    run.stop = &tp_interrupted;
     run.password = password;
     run.cells = g_ptr_array_new_with_free_func(cell_free);
     for (guint r = 0; r < rows->len; r++) {
@@ -1275,8 +1265,7 @@ int tp_cmd_matrix(int argc, char **argv)
         g_thread_join(threads[i]);
     if (show)
         fprintf(stderr, "\r\033[K");
-    g_source_remove(sig);
-    g_source_remove(sigterm);
+    tp_signals_release(&sig);
     double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 
     /* One report, one session per cell in table order. */
@@ -1293,7 +1282,7 @@ int tp_cmd_matrix(int argc, char **argv)
     for (guint i = 0; i < run.cells->len; i++)
         any_ok |= cell_works(g_ptr_array_index(run.cells, i));
     rc = any_ok ? TP_EXIT_OK : TP_EXIT_FAIL;
-    if (interrupted && rc == TP_EXIT_OK)
+    if (tp_interrupted && rc == TP_EXIT_OK)
         rc = TP_EXIT_FAIL;
 
     if (o.pcap && !rpt_pcapng_write(run.r, o.pcap, &err)) {
